@@ -1,0 +1,215 @@
+"""Strata's settings: every value that differs between machines comes from the environment."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+# The default key is only good for a laptop: `manage.py check --deploy` flags it in production.
+SECRET_KEY = env("SECRET_KEY", "django-insecure-strata-development-key-change-me")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", PUBLIC_URL)
+
+BITBUCKET_WEB_URL = env("BITBUCKET_WEB_URL", "https://bitbucket.org").rstrip("/")
+BITBUCKET_API_URL = env("BITBUCKET_API_URL", "https://api.bitbucket.org").rstrip("/")
+BITBUCKET_OAUTH_KEY = env("BITBUCKET_OAUTH_KEY")
+BITBUCKET_OAUTH_SECRET = env("BITBUCKET_OAUTH_SECRET")
+# Seconds to wait for Bitbucket before a request counts as timed out.
+BITBUCKET_TIMEOUT = float(env("BITBUCKET_TIMEOUT", "20"))
+# Attempts per request before a 429/5xx/time-out becomes an error, and the first back-off (s).
+BITBUCKET_MAX_ATTEMPTS = int(env("BITBUCKET_MAX_ATTEMPTS", "5"))
+BITBUCKET_BACKOFF = float(env("BITBUCKET_BACKOFF", "1.0"))
+# Refresh an OAuth access token this many seconds before it expires.
+BITBUCKET_REFRESH_MARGIN = int(env("BITBUCKET_REFRESH_MARGIN", "300"))
+
+
+def _derived_fernet_key(secret: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(("strata-fields:" + secret).encode()).digest()).decode()
+
+
+# Comma-separated Fernet keys; the first encrypts, all decrypt (rotation). Without any, a key is
+# derived from SECRET_KEY so a laptop works out of the box; production sets its own.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or [_derived_fernet_key(SECRET_KEY)]
+
+REDIS_URL = env("REDIS_URL")
+# Rows per DELETE statement when a workspace or connection is disconnected.
+DELETION_CHUNK_SIZE = int(env("DELETION_CHUNK_SIZE", "10000"))
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "integrations.bitbucket_provider",
+    "django_htmx",
+    "django_q",
+    "integrations",
+    "knowledge",
+    "webhooks",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Jobs and web requests write at the same time; wait for the lock instead of failing.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", False)
+# Production runs `collectstatic` into STATIC_ROOT with STATIC_MANIFEST=1; elsewhere files are
+# served straight from the app folders.
+STATIC_ROOT = BASE_DIR / "staticfiles" if STATIC_MANIFEST else None
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/knowledge/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", "optional")
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_ALLOW_SIGNUP = env_bool("ACCOUNT_ALLOW_SIGNUP", True)
+ACCOUNT_ADAPTER = "integrations.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "integrations.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_PROVIDERS = {
+    "bitbucket": {
+        "APP": {"client_id": BITBUCKET_OAUTH_KEY, "secret": BITBUCKET_OAUTH_SECRET},
+        # Bitbucket Cloud has no PKCE; `state` is checked by allauth.
+        "OAUTH_PKCE_ENABLED": False,
+    }
+}
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "strata@localhost")
+
+SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# django-q2: the ORM broker by default, Redis when REDIS_URL is set. `timeout` must stay below
+# `retry`, or a slow task is handed to a second worker while the first still runs it.
+Q_CLUSTER = {
+    "name": env("Q_CLUSTER_NAME", "strata"),
+    "workers": int(env("Q_WORKERS", "2")),
+    "timeout": int(env("Q_TIMEOUT", "1800")),
+    "retry": int(env("Q_RETRY", "1860")),
+    "max_attempts": int(env("Q_MAX_ATTEMPTS", "3")),
+    "queue_limit": 50,
+    "save_limit": 1000,
+    "catch_up": False,
+    "poll": float(env("Q_POLL", "0.5")),
+    "sync": env_bool("Q_SYNC", False),
+    "label": "Jobs",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,17 @@
+"""Top-level routes."""
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from config.health import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="knowledge:layers", permanent=False)),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("integrations/", include("integrations.urls")),
+    path("knowledge/", include("knowledge.urls")),
+    path("search/", include("knowledge.search_urls")),
+    path("webhooks/", include("webhooks.urls")),
+]

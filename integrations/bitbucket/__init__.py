@@ -1,0 +1,1 @@
+"""Everything that talks to Bitbucket Cloud over HTTP lives in this package."""

@@ -1,0 +1,32 @@
+"""Reads of the integrations app, always scoped to one user."""
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from integrations.models import Connection, Repository, Workspace
+
+
+def connection_for(*, user) -> Connection | None:
+    return Connection.objects.filter(user=user).first()
+
+
+def workspaces_for(*, user) -> QuerySet[Workspace]:
+    return (
+        Workspace.objects.filter(connection__user=user)
+        .annotate(repository_count=Count("repositories"))
+        .order_by("name", "slug")
+    )
+
+
+def repositories_for(*, user, query: str = "", workspace_slug: str = "") -> QuerySet[Repository]:
+    """Repositories of the user's Active workspaces, optionally filtered."""
+    repos = Repository.objects.filter(
+        workspace__connection__user=user,
+        workspace__status=Workspace.Status.ACTIVE,
+        workspace__connection__status=Connection.Status.CONNECTED,
+    ).select_related("workspace")
+    if workspace_slug:
+        repos = repos.filter(workspace__slug=workspace_slug)
+    if query:
+        repos = repos.filter(Q(name__icontains=query) | Q(full_name__icontains=query) | Q(language__icontains=query))
+    return repos.order_by("workspace__name", "name")

@@ -1,0 +1,1 @@
+"""Writes of the integrations app: keyword-only functions named <entity>_<action>."""

@@ -1,0 +1,113 @@
+"""Permanent deletion of a workspace's or a connection's data: chunked, resumable, complete.
+
+Apps above this one (knowledge, webhooks) register the tables that hang off a repository and the
+clean-ups to run on Bitbucket (removing our hooks); this module never imports them. Rows are
+deleted with set-based `DELETE … WHERE id IN (SELECT … LIMIT n)` statements, children first, so
+no row is loaded into Python and a job killed half-way simply carries on when it runs again.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import QuerySet
+
+from integrations.models import Connection, Repository, Workspace
+
+log = logging.getLogger("bitbucket.deletion")
+
+
+@dataclass(frozen=True)
+class Dependent:
+    model: type[models.Model]
+    repository_path: str  # lookup from the model to its Repository, e.g. "layer__repository"
+
+
+_dependents: list[Dependent] = []
+Cleanup = Callable[..., None]  # cleanup(*, workspace_id=…, repository_ids=…)
+_cleanups: list[Cleanup] = []
+
+
+def register_dependent(model: type[models.Model], *, repository_path: str) -> None:
+    """Delete `model`'s rows with their repository. Register children before their parents."""
+    if all(dep.model is not model for dep in _dependents):
+        _dependents.append(Dependent(model, repository_path))
+
+
+def register_cleanup(cleanup: Cleanup) -> None:
+    """Run `cleanup` before a workspace's (or some repositories') rows are deleted."""
+    if cleanup not in _cleanups:
+        _cleanups.append(cleanup)
+
+
+def dependents() -> list[Dependent]:
+    return list(_dependents)
+
+
+def delete_in_chunks(queryset: QuerySet, *, chunk_size: int | None = None) -> int:
+    """Delete every row of `queryset` in set-based chunks; returns how many went."""
+    size = chunk_size or settings.DELETION_CHUNK_SIZE
+    model = queryset.model
+    total = 0
+    while True:
+        batch = model._base_manager.filter(pk__in=queryset.values("pk")[:size])
+        # _raw_delete issues one DELETE without collecting rows or cascading in Python: the
+        # registry already deletes children first.
+        deleted = batch._raw_delete(batch.db)
+        total += deleted
+        if deleted < size:
+            return total
+
+
+def _run_cleanups(**scope) -> None:
+    for cleanup in _cleanups:
+        try:
+            cleanup(**scope)
+        except Exception:  # a clean-up on Bitbucket must never keep our data from being deleted
+            log.exception("bitbucket.deletion.cleanup-failed", extra={"cleanup": getattr(cleanup, "__name__", "?")})
+
+
+def repositories_purge(*, repository_ids: list[int]) -> int:
+    """Delete the given repositories and everything that hangs off them."""
+    _run_cleanups(workspace_id=None, repository_ids=repository_ids)
+    total = 0
+    for dep in _dependents:
+        total += delete_in_chunks(dep.model._base_manager.filter(**{f"{dep.repository_path}__in": repository_ids}))
+    total += delete_in_chunks(Repository.objects.filter(pk__in=repository_ids))
+    return total
+
+
+def workspace_purge(*, workspace_id: int) -> int:
+    """Delete every repository row and layer of the workspace, then show it as Inactive."""
+    _run_cleanups(workspace_id=workspace_id, repository_ids=None)
+    total = 0
+    for dep in _dependents:
+        total += delete_in_chunks(dep.model._base_manager.filter(**{f"{dep.repository_path}__workspace_id": workspace_id}))
+    total += delete_in_chunks(Repository.objects.filter(workspace_id=workspace_id))
+    Workspace.objects.filter(pk=workspace_id, status=Workspace.Status.DISCONNECTING).update(
+        status=Workspace.Status.INACTIVE, linked_at=None, repositories_synced_at=None, repositories_error=""
+    )
+    log.info("bitbucket.workspace.purged", extra={"workspace": workspace_id, "rows": total})
+    return total
+
+
+def connection_purge(*, connection_id: int) -> int:
+    """Delete all data of every workspace, then the connection itself (tokens included)."""
+    from allauth.socialaccount.models import SocialAccount
+
+    total = 0
+    for workspace_id in Workspace.objects.filter(connection_id=connection_id).values_list("pk", flat=True):
+        Workspace.objects.filter(pk=workspace_id).update(status=Workspace.Status.DISCONNECTING)
+        total += workspace_purge(workspace_id=workspace_id)
+    with transaction.atomic():
+        connection = Connection.objects.filter(pk=connection_id).first()
+        if connection is not None:
+            # Forget the OAuth authorisation too: connecting again must ask Bitbucket anew.
+            SocialAccount.objects.filter(user_id=connection.user_id, provider="bitbucket").delete()
+            Workspace.objects.filter(connection_id=connection_id).delete()
+            connection.delete()
+    log.info("bitbucket.connection.purged", extra={"connection": connection_id, "rows": total})
+    return total

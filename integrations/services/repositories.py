@@ -1,0 +1,65 @@
+"""Keeping a linked workspace's repositories in step with Bitbucket."""
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from integrations.bitbucket.errors import BitbucketError
+from integrations.models import Connection, Repository, Workspace
+from integrations.services.deletion import repositories_purge
+from integrations.services.tokens import client_for
+
+log = logging.getLogger("bitbucket.repositories")
+
+
+def _fields(data: dict) -> dict:
+    return {
+        "slug": data.get("slug") or data.get("name", ""),
+        "name": data.get("name") or data.get("slug", ""),
+        "full_name": data.get("full_name", ""),
+        "description": data.get("description") or "",
+        "is_private": bool(data.get("is_private", True)),
+        "language": data.get("language") or "",
+        "mainbranch": (data.get("mainbranch") or {}).get("name", ""),
+        "size": data.get("size"),
+        "updated_on": parse_datetime(data["updated_on"]) if data.get("updated_on") else None,
+    }
+
+
+def repositories_sync(*, workspace_id: int) -> None:
+    """Load every repository of an Active workspace; prune only after a complete listing."""
+    workspace = Workspace.objects.select_related("connection").get(pk=workspace_id)
+    if workspace.status != Workspace.Status.ACTIVE or workspace.connection.status != Connection.Status.CONNECTED:
+        return
+    try:
+        # Address the workspace by UUID: it survives a rename of the slug.
+        listing = list(client_for(workspace.connection).paginate(f"/2.0/repositories/{workspace.uuid}", {"role": "member"}))
+    except BitbucketError as exc:
+        Workspace.objects.filter(pk=workspace_id).update(
+            repositories_error=f"Loading repositories failed; nothing was changed. {exc.message}"
+        )
+        log.warning("bitbucket.repositories.listing-failed", extra={"workspace": workspace_id})
+        return
+    with transaction.atomic():
+        # Re-check under the row lock: a disconnect may have started while we were listing.
+        if not Workspace.objects.select_for_update().filter(pk=workspace_id, status=Workspace.Status.ACTIVE).exists():
+            return
+        known = {repo.uuid: repo for repo in Repository.objects.filter(workspace=workspace)}
+        seen = set()
+        for data in listing:
+            seen.add(data["uuid"])
+            repo = known.get(data["uuid"])
+            if repo is None:
+                Repository.objects.create(workspace=workspace, uuid=data["uuid"], **_fields(data))
+                continue
+            changed = {k: v for k, v in _fields(data).items() if getattr(repo, k) != v}
+            if changed:
+                Repository.objects.filter(pk=repo.pk).update(**changed, updated_at=timezone.now())
+        gone = [repo.pk for uuid, repo in known.items() if uuid not in seen]
+        Workspace.objects.filter(pk=workspace_id).update(repositories_synced_at=timezone.now(), repositories_error="")
+    if gone:
+        repositories_purge(repository_ids=gone)
+    log.info("bitbucket.repositories.synced", extra={"workspace": workspace_id, "count": len(seen), "removed": len(gone)})

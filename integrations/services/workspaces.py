@@ -1,0 +1,109 @@
+"""Keeping a connection's workspaces in step with Bitbucket, and linking or unlinking them."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError
+from integrations.models import Connection, Workspace
+from integrations.services.tokens import client_for
+
+log = logging.getLogger("bitbucket.workspaces")
+
+ACCESS_LOST = "Access lost: Bitbucket no longer lists this workspace for your account."
+
+
+def enqueue_repository_sync(workspace_id: int) -> None:
+    transaction.on_commit(
+        lambda: async_task("integrations.tasks.sync_repositories", workspace_id, task_name=f"sync-repositories-{workspace_id}")
+    )
+
+
+def workspaces_sync(*, connection_id: int) -> None:
+    """Fetch every accessible workspace and apply the complete listing, or change nothing.
+
+    New workspaces are added, renames followed (keyed on UUID), and workspaces missing from a
+    complete listing are marked Inactive with the reason. A listing that fails part-way leaves
+    every row as it was and records why.
+    """
+    connection = Connection.objects.get(pk=connection_id)
+    if connection.status != Connection.Status.CONNECTED:
+        return
+    Connection.objects.filter(pk=connection_id).update(sync_state=Connection.SyncState.RUNNING, sync_error="")
+    try:
+        listing = list(client_for(connection).paginate("/2.0/user/workspaces"))
+    except BitbucketError as exc:
+        reason = (
+            "Bitbucket no longer accepts this connection: reconnect it."
+            if isinstance(exc, BitbucketAuthError)
+            else f"Refreshing workspaces failed; nothing was changed. {exc.message}"
+        )
+        Connection.objects.filter(pk=connection_id).update(sync_state=Connection.SyncState.FAILED, sync_error=reason)
+        log.warning("bitbucket.workspaces.listing-failed", extra={"connection": connection_id})
+        return
+    _apply_listing(connection, listing)
+
+
+def _apply_listing(connection: Connection, listing: list[dict]) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        known = {ws.uuid: ws for ws in Workspace.objects.select_for_update().filter(connection=connection)}
+        seen: set[str] = set()
+        for access in listing:
+            data = access.get("workspace", access)
+            uuid = data["uuid"]
+            seen.add(uuid)
+            workspace = known.get(uuid) or Workspace(connection=connection, uuid=uuid)
+            workspace.slug = data.get("slug", workspace.slug)
+            workspace.name = data.get("name") or workspace.slug
+            workspace.is_admin = bool(access.get("administrator", False))
+            if not workspace.accessible:
+                workspace.accessible = True
+                workspace.inactive_reason = ""
+            workspace.save()
+        for uuid, workspace in known.items():
+            if uuid in seen or not workspace.accessible:
+                continue
+            workspace.accessible = False
+            workspace.inactive_reason = ACCESS_LOST
+            if workspace.status == Workspace.Status.ACTIVE:
+                workspace.status = Workspace.Status.INACTIVE
+            workspace.save(update_fields=["accessible", "inactive_reason", "status", "updated_at"])
+        first_sync = connection.synced_at is None
+        Connection.objects.filter(pk=connection.pk).update(sync_state=Connection.SyncState.IDLE, sync_error="", synced_at=now)
+        accessible = Workspace.objects.filter(connection=connection, accessible=True)
+        if first_sync and len(seen) == 1 and not accessible.exclude(linked_at=None).exists():
+            workspaces_link(connection=connection, workspace_ids=[accessible.get().pk])
+        for workspace_id in accessible.filter(status=Workspace.Status.ACTIVE).values_list("pk", flat=True):
+            enqueue_repository_sync(workspace_id)
+
+
+def workspaces_link(*, connection: Connection, workspace_ids: Iterable[int]) -> int:
+    """Make the chosen accessible workspaces Active and load their repositories."""
+    ids = list(
+        Workspace.objects.filter(connection=connection, pk__in=list(workspace_ids), accessible=True)
+        .exclude(status=Workspace.Status.DISCONNECTING)
+        .values_list("pk", flat=True)
+    )
+    Workspace.objects.filter(pk__in=ids).exclude(status=Workspace.Status.ACTIVE).update(
+        status=Workspace.Status.ACTIVE, linked_at=timezone.now(), inactive_reason=""
+    )
+    for workspace_id in ids:
+        enqueue_repository_sync(workspace_id)
+    return len(ids)
+
+
+def workspace_disconnect(*, workspace: Workspace) -> bool:
+    """Start permanent deletion of the workspace's data; the page can answer at once."""
+    updated = Workspace.objects.filter(pk=workspace.pk).exclude(status=Workspace.Status.DISCONNECTING).update(
+        status=Workspace.Status.DISCONNECTING, updated_at=timezone.now()
+    )
+    if updated:
+        transaction.on_commit(
+            lambda: async_task("integrations.tasks.disconnect_workspace", workspace.pk, task_name=f"disconnect-workspace-{workspace.pk}")
+        )
+    return bool(updated)

@@ -1,0 +1,53 @@
+"""django-q2 jobs of the integrations app: thin doors that take primary keys."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integrations.models import Connection, Workspace
+from integrations.services import deletion
+from integrations.services.repositories import repositories_sync
+from integrations.services.workspaces import workspaces_sync
+
+
+def sync_workspaces(connection_id: int) -> None:
+    if Connection.objects.filter(pk=connection_id).exists():
+        workspaces_sync(connection_id=connection_id)
+
+
+def sync_repositories(workspace_id: int) -> None:
+    if Workspace.objects.filter(pk=workspace_id).exists():
+        repositories_sync(workspace_id=workspace_id)
+
+
+def disconnect_workspace(workspace_id: int) -> int:
+    if not Workspace.objects.filter(pk=workspace_id, status=Workspace.Status.DISCONNECTING).exists():
+        return 0
+    return deletion.workspace_purge(workspace_id=workspace_id)
+
+
+def disconnect_connection(connection_id: int) -> int:
+    if not Connection.objects.filter(pk=connection_id, status=Connection.Status.DISCONNECTING).exists():
+        return 0
+    return deletion.connection_purge(connection_id=connection_id)
+
+
+def resume_disconnections(stalled_after_s: int = 600) -> int:
+    """Re-enqueue deletions whose worker died: they pick up where the last chunk ended."""
+    cutoff = timezone.now() - timedelta(seconds=stalled_after_s)
+    resumed = 0
+    for pk in Connection.objects.filter(status=Connection.Status.DISCONNECTING, updated_at__lt=cutoff).values_list("pk", flat=True):
+        async_task("integrations.tasks.disconnect_connection", pk, task_name=f"disconnect-connection-{pk}")
+        resumed += 1
+    stalled = Workspace.objects.filter(status=Workspace.Status.DISCONNECTING, updated_at__lt=cutoff).exclude(
+        connection__status=Connection.Status.DISCONNECTING
+    )
+    for pk in stalled.values_list("pk", flat=True):
+        async_task("integrations.tasks.disconnect_workspace", pk, task_name=f"disconnect-workspace-{pk}")
+        resumed += 1
+    # Touch them so the next sweep waits for this attempt before trying again.
+    Workspace.objects.filter(status=Workspace.Status.DISCONNECTING, updated_at__lt=cutoff).update(updated_at=timezone.now())
+    Connection.objects.filter(status=Connection.Status.DISCONNECTING, updated_at__lt=cutoff).update(updated_at=timezone.now())
+    return resumed

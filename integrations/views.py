@@ -1,0 +1,121 @@
+"""Integrations pages: connect Bitbucket, link workspaces, disconnect. Thin: writes are services."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_q.tasks import async_task
+
+from integrations.forms import ApiTokenForm
+from integrations.models import Connection, Workspace
+from integrations.selectors import connection_for, workspaces_for
+from integrations.services.connection import ConnectionRefused, connection_connect_api_token, connection_disconnect
+from integrations.services.workspaces import workspace_disconnect, workspaces_link
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    connection = connection_for(user=request.user)
+    return render(request, "integrations/index.html", {
+        "connection": connection,
+        "token_form": ApiTokenForm(),
+        "oauth_configured": bool(settings.BITBUCKET_OAUTH_KEY and settings.BITBUCKET_OAUTH_SECRET),
+        "workspace_count": workspaces_for(user=request.user).filter(status=Workspace.Status.ACTIVE).count(),
+    })
+
+
+@login_required
+@require_POST
+def connect_api_token(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            connection = connection_connect_api_token(user=request.user, **form.cleaned_data)
+        except ConnectionRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Connected to Bitbucket as {connection.display_name or connection.nickname}.")
+            return redirect("integrations:index")
+    else:
+        messages.error(request, "Enter your Atlassian account email and an API token.")
+    return render(request, "integrations/index.html", {
+        "connection": connection_for(user=request.user), "token_form": form,
+        "oauth_configured": bool(settings.BITBUCKET_OAUTH_KEY), "workspace_count": 0,
+    }, status=400)
+
+
+@login_required
+def disconnect(request: HttpRequest) -> HttpResponse:
+    connection = connection_for(user=request.user)
+    if connection is None:
+        return redirect("integrations:index")
+    if request.method == "POST":
+        connection_disconnect(connection=connection)
+        messages.success(request, "Disconnecting Bitbucket: all repository data and knowledge layers are being permanently deleted.")
+        return redirect("integrations:index")
+    return render(request, "integrations/confirm_disconnect.html", {"connection": connection})
+
+
+def _workspaces_context(request: HttpRequest) -> dict:
+    connection = connection_for(user=request.user)
+    workspaces = list(workspaces_for(user=request.user)) if connection else []
+    busy = bool(connection) and (
+        connection.sync_state == Connection.SyncState.RUNNING
+        or any(ws.status == Workspace.Status.DISCONNECTING for ws in workspaces)
+    )
+    return {"connection": connection, "workspaces": workspaces, "busy": busy}
+
+
+@login_required
+def workspaces(request: HttpRequest) -> HttpResponse:
+    return render(request, "integrations/workspaces.html", _workspaces_context(request))
+
+
+@login_required
+def workspaces_partial(request: HttpRequest) -> HttpResponse:
+    return render(request, "integrations/_workspaces.html", _workspaces_context(request))
+
+
+@login_required
+@require_POST
+def workspaces_refresh(request: HttpRequest) -> HttpResponse:
+    connection = connection_for(user=request.user)
+    if connection is None:
+        raise Http404
+    if connection.status == Connection.Status.CONNECTED:
+        Connection.objects.filter(pk=connection.pk).update(sync_state=Connection.SyncState.RUNNING, sync_error="")
+        async_task("integrations.tasks.sync_workspaces", connection.pk, task_name=f"sync-workspaces-{connection.pk}")
+    if request.htmx:
+        return render(request, "integrations/_workspaces.html", _workspaces_context(request))
+    return redirect("integrations:workspaces")
+
+
+@login_required
+@require_POST
+def workspaces_link_view(request: HttpRequest) -> HttpResponse:
+    connection = connection_for(user=request.user)
+    if connection is None:
+        raise Http404
+    ids = [int(value) for value in request.POST.getlist("workspace") if value.isdigit()]
+    if not ids:
+        messages.error(request, "Select at least one workspace to link.")
+    else:
+        linked = workspaces_link(connection=connection, workspace_ids=ids)
+        messages.success(request, f"Linked {linked} workspace{'s' if linked != 1 else ''}; their repositories are loading.")
+    return redirect("integrations:workspaces")
+
+
+@login_required
+def workspace_disconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
+    # Scoped to the signed-in user: another user's workspace id is a 404, never a 403 or a leak.
+    workspace = get_object_or_404(Workspace, pk=pk, connection__user=request.user)
+    if request.method == "POST":
+        if workspace_disconnect(workspace=workspace):
+            messages.success(request, f"Disconnecting {workspace.name}: its repository data and knowledge layers are being permanently deleted.")
+        return redirect("integrations:workspaces")
+    return render(request, "integrations/confirm_workspace_disconnect.html", {
+        "workspace": workspace, "repository_count": workspace.repositories.count(),
+    })

@@ -1,0 +1,39 @@
+"""A Playwright page in the system Chromium, against Django's live server."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support import CHROMIUM, require
+
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require(CHROMIUM.exists(), f"Chromium is not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_up(page, email: str, password: str = "a-long-Passw0rd!") -> None:
+    page.goto("/accounts/signup/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password:", exact=True).fill(password)
+    page.get_by_label("Password (again):").fill(password)
+    page.get_by_role("button", name="Sign Up").click()

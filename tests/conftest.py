@@ -1,0 +1,33 @@
+"""Shared fixtures: users, a signed-in client, and the sandbox (tests/fixtures/sandbox.py)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
+# beside one unless told that this is deliberate.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(email: str = "ada@example.com", password: str = "a-long-Passw0rd!"):
+        user = django_user_model.objects.create_user(username=email.split("@")[0], email=email, password=password)
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user()
+
+
+@pytest.fixture
+def signed_in(client, user):
+    client.force_login(user)
+    return client

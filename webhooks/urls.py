@@ -1,0 +1,3 @@
+"""Routes of the webhook receiver."""
+app_name = "webhooks"
+urlpatterns: list = []
