@@ -5,6 +5,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["tests.fixtures.bitbucket"]
+
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
 # beside one unless told that this is deliberate.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -1,0 +1,105 @@
+"""Knowledge layers: one per repository, built as numbered generations that switch atomically.
+
+Readers only ever look at the layer's `active_generation`; a rebuild writes a new generation
+beside it and flips the number in one UPDATE, so nobody sees a half-built layer and a failed
+rebuild leaves the previous generation serving.
+"""
+from __future__ import annotations
+
+from django.db import models
+
+from integrations.models import Repository
+
+
+class KnowledgeLayer(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SYNCING = "syncing", "Syncing"
+        ACTIVE = "active", "Active"
+        FAILED = "failed", "Failed"
+
+    repository = models.OneToOneField(Repository, on_delete=models.CASCADE, related_name="layer")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    failure_reason = models.TextField(blank=True)
+    files_total = models.PositiveIntegerField(default=0)
+    files_done = models.PositiveIntegerField(default=0)
+    # A generation number, not a foreign key: deletion removes generations before layers.
+    active_generation = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Layer of {self.repository.full_name}"
+
+
+class Generation(models.Model):
+    class Status(models.TextChoices):
+        BUILDING = "building", "Building"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    layer = models.ForeignKey(KnowledgeLayer, on_delete=models.CASCADE, related_name="generations")
+    number = models.PositiveIntegerField()
+    commit = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.BUILDING)
+    stats = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["layer", "number"], name="generation_number_unique")]
+
+
+class LayerFile(models.Model):
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="files")
+    path = models.TextField()
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    language = models.CharField(max_length=64, blank=True)
+    lines = models.PositiveIntegerField(default=0)
+    is_binary = models.BooleanField(default=False)
+    is_vendored = models.BooleanField(default=False)
+    is_generated = models.BooleanField(default=False)
+    is_truncated = models.BooleanField(default=False)
+    content = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["generation", "path"], name="layerfile_generation_path")]
+
+
+class Symbol(models.Model):
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="symbols")
+    file = models.ForeignKey(LayerFile, on_delete=models.CASCADE, related_name="symbols")
+    kind = models.CharField(max_length=32)
+    name = models.CharField(max_length=255)
+    container = models.CharField(max_length=255, blank=True)
+    line = models.PositiveIntegerField()
+    end_line = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["generation", "name"], name="symbol_generation_name")]
+
+
+class Dependency(models.Model):
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="dependencies")
+    ecosystem = models.CharField(max_length=32)
+    name = models.CharField(max_length=255)
+    constraint = models.CharField(max_length=255, blank=True)
+    scope = models.CharField(max_length=32, blank=True)
+    manifest = models.TextField()
+
+    class Meta:
+        verbose_name_plural = "dependencies"
+
+
+class SkippedFile(models.Model):
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="skipped")
+    path = models.TextField()
+    reason = models.CharField(max_length=255)
+
+
+class Doc(models.Model):
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="docs")
+    path = models.TextField()
+    title = models.CharField(max_length=255, blank=True)
+    html = models.TextField()

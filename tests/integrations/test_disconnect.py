@@ -1,0 +1,137 @@
+"""Disconnecting deletes for good what it should, and nothing else."""
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from integrations import tasks
+from integrations.models import Connection, Repository, Workspace
+from integrations.services import deletion
+from knowledge.models import Dependency, Doc, Generation, KnowledgeLayer, LayerFile, SkippedFile, Symbol
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Rows of the job queue and sessions come and go with every request; they own no Bitbucket data.
+NOT_OWNED = {"django_q", "sessions", "admin"}
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        model._meta.db_table: model._base_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label not in NOT_OWNED
+    }
+
+
+def fill_layers(workspace: Workspace) -> None:
+    """Give every repository of the workspace a built layer with rows in every layer table."""
+    for repo in Repository.objects.filter(workspace=workspace):
+        layer = KnowledgeLayer.objects.create(repository=repo, status=KnowledgeLayer.Status.ACTIVE, active_generation=2)
+        for number in (1, 2):
+            generation = Generation.objects.create(layer=layer, number=number, status=Generation.Status.READY)
+            for n in range(3):
+                file = LayerFile.objects.create(generation=generation, path=f"src/m{n}.py", size=10, sha256="0" * 64, content="def f(): pass")
+                Symbol.objects.bulk_create(Symbol(generation=generation, file=file, kind="function", name=f"f{k}", line=k + 1) for k in range(2))
+            Dependency.objects.create(generation=generation, ecosystem="pypi", name="django", manifest="requirements.txt")
+            SkippedFile.objects.create(generation=generation, path="logo.png", reason="binary")
+            Doc.objects.create(generation=generation, path="README.md", html="<p>hi</p>")
+
+
+@pytest.fixture
+def two_linked(signed_in, connect_oauth):
+    connect_oauth(signed_in)
+    first, second, *_ = Workspace.objects.order_by("slug")
+    signed_in.post("/integrations/bitbucket/workspaces/link/", {"workspace": [first.pk, second.pk]})
+    assert Repository.objects.filter(workspace=first).exists() and Repository.objects.filter(workspace=second).exists()
+    fill_layers(first)
+    fill_layers(second)
+    return first, second
+
+
+def test_disconnecting_a_workspace_deletes_its_rows_and_no_others(signed_in, two_linked, settings):
+    settings.DELETION_CHUNK_SIZE = 2  # several chunks even on a small seed
+    gone, kept = two_linked
+    kept_repos = set(Repository.objects.filter(workspace=kept).values_list("pk", flat=True))
+    owned = Repository.objects.filter(workspace=gone).count()
+    expected = {
+        "integrations_repository": owned,
+        "knowledge_knowledgelayer": owned,
+        "knowledge_generation": owned * 2,
+        "knowledge_layerfile": owned * 2 * 3,
+        "knowledge_symbol": owned * 2 * 3 * 2,
+        "knowledge_dependency": owned * 2,
+        "knowledge_skippedfile": owned * 2,
+        "knowledge_doc": owned * 2,
+    }
+    before = row_counts()
+
+    confirm = signed_in.get(f"/integrations/bitbucket/workspaces/{gone.pk}/disconnect/").content.decode()
+    assert "permanently deleted" in confirm
+    page = signed_in.post(f"/integrations/bitbucket/workspaces/{gone.pk}/disconnect/", follow=True).content.decode()
+    assert "Disconnecting" in page
+
+    after = row_counts()
+    changed = {table: before[table] - after[table] for table in before if before[table] != after[table]}
+    assert changed == expected
+    gone.refresh_from_db()
+    assert gone.status == Workspace.Status.INACTIVE
+    assert set(Repository.objects.filter(workspace=kept).values_list("pk", flat=True)) == kept_repos
+    listing = signed_in.get("/integrations/bitbucket/workspaces/").content.decode()
+    assert "Inactive" in listing and "Active" in listing
+
+
+def test_a_deletion_killed_half_way_is_resumed(signed_in, two_linked, settings, monkeypatch):
+    gone, kept = two_linked
+    Workspace.objects.filter(pk=gone.pk).update(status=Workspace.Status.DISCONNECTING)
+    settings.DELETION_CHUNK_SIZE = 1
+    calls = {"n": 0}
+    real = deletion.delete_in_chunks
+
+    def dies_after_first_chunk(queryset, chunk_size=None):
+        calls["n"] += 1
+        model = queryset.model
+        one = model._base_manager.filter(pk__in=queryset.values("pk")[:1])
+        one._raw_delete(one.db)
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(deletion, "delete_in_chunks", dies_after_first_chunk)
+    with pytest.raises(SystemExit):
+        tasks.disconnect_workspace(gone.pk)
+    monkeypatch.setattr(deletion, "delete_in_chunks", real)
+    assert Repository.objects.filter(workspace=gone).exists()  # half-way
+
+    Workspace.objects.filter(pk=gone.pk).update(updated_at="2000-01-01T00:00:00Z")
+    assert tasks.resume_disconnections() == 1  # sync mode: runs the job again now
+    assert not Repository.objects.filter(workspace=gone).exists()
+    assert Repository.objects.filter(workspace=kept).exists()
+    assert not Symbol.objects.filter(generation__layer__repository__workspace=gone).exists()
+    assert Symbol.objects.filter(generation__layer__repository__workspace=kept).exists()
+
+
+def test_disconnect_bitbucket_deletes_everything_and_needs_a_new_authorisation(signed_in, two_linked, connect_oauth):
+    page = signed_in.get("/integrations/bitbucket/disconnect/").content.decode()
+    assert "All repository data and knowledge layers will be permanently deleted" in page
+    signed_in.post("/integrations/bitbucket/disconnect/")
+    assert (Connection.objects.count(), Workspace.objects.count(), Repository.objects.count()) == (0, 0, 0)
+    assert sum(m.objects.count() for m in (KnowledgeLayer, Generation, LayerFile, Symbol, Dependency, SkippedFile, Doc)) == 0
+    assert "Connect Bitbucket" in signed_in.get("/integrations/").content.decode()
+    again = connect_oauth(signed_in)  # goes through the consent page again
+    assert "Connected to Bitbucket as" in again.content.decode()
+
+
+def test_rotate_encryption_keys_reencrypts_under_the_newest_key(signed_in, connect_oauth, settings):
+    from cryptography.fernet import Fernet
+    from django.db import connection as db
+
+    connect_oauth(signed_in)
+    token = Connection.objects.get().access_token
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, *settings.FIELD_ENCRYPTION_KEYS]
+    call_command("rotate_encryption_keys")
+    with db.cursor() as cursor:
+        cursor.execute("SELECT access_token FROM integrations_connection")
+        (raw,) = cursor.fetchone()
+    assert Fernet(new_key.encode()).decrypt(raw.encode()).decode() == token
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old key can now be retired
+    assert Connection.objects.get().access_token == token
