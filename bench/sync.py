@@ -44,7 +44,7 @@ def run() -> None:
             connection = connection_connect_api_token(user=user, email="bench@example.com", token=TOKEN)
             workspaces_link(connection=connection, workspace_ids=Workspace.objects.filter(connection=connection).values_list("pk", flat=True))
             seconds = time.perf_counter() - started
-            calls = [r for r in requests.get(f"{url}/_sandbox/requests", timeout=30).json() if r["path"].startswith("/2.0/")]
+            calls = [r for r in requests.get(f"{url}/_sandbox/requests", timeout=30).json()["requests"] if r["path"].startswith("/2.0/")]
     loaded = Repository.objects.filter(workspace__connection=connection).count()
     assert loaded == WORKSPACES * REPOSITORIES, f"loaded {loaded} repositories"
     emit("sync_50x100", workspaces=WORKSPACES, repositories=loaded, api_calls=len(calls), seconds=round(seconds, 2),

@@ -49,15 +49,19 @@ def repositories_sync(*, workspace_id: int) -> None:
             return
         known = {repo.uuid: repo for repo in Repository.objects.filter(workspace=workspace)}
         seen = set()
+        new = []
         for data in listing:
+            if data["uuid"] in seen:
+                continue
             seen.add(data["uuid"])
             repo = known.get(data["uuid"])
             if repo is None:
-                Repository.objects.create(workspace=workspace, uuid=data["uuid"], **_fields(data))
+                new.append(Repository(workspace=workspace, uuid=data["uuid"], **_fields(data)))
                 continue
             changed = {k: v for k, v in _fields(data).items() if getattr(repo, k) != v}
             if changed:
                 Repository.objects.filter(pk=repo.pk).update(**changed, updated_at=timezone.now())
+        Repository.objects.bulk_create(new, batch_size=500)
         gone = [repo.pk for uuid, repo in known.items() if uuid not in seen]
         Workspace.objects.filter(pk=workspace_id).update(repositories_synced_at=timezone.now(), repositories_error="")
     if gone:

@@ -136,3 +136,12 @@ def test_another_users_workspace_answers_404(signed_in, connected, client, make_
     ws.refresh_from_db()
     assert ws.status == Workspace.Status.INACTIVE
     assert ws.name not in client.get("/integrations/bitbucket/workspaces/").content.decode()
+
+
+def test_more_than_100_workspaces_are_all_listed(signed_in, connected, bitbucket):
+    for n in range(105):
+        bitbucket.control("POST", "/_sandbox/workspaces", json={"slug": f"team-{n:03d}", "name": f"Team {n:03d}", "members": {"alice": "member"}})
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    assert Workspace.objects.filter(slug__startswith="team-").count() == 105
+    page = signed_in.get("/integrations/bitbucket/workspaces/").content.decode()
+    assert "Team 000" in page and "Team 104" in page
