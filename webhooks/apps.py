@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class WebhooksConfig(AppConfig):
     name = "webhooks"
     verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        from django_q.tasks import async_task
+
+        from integrations.services.deletion import register_cleanup
+        from integrations.signals import workspace_linked
+        from webhooks.services import hooks_remove
+
+        register_cleanup(hooks_remove)
+
+        def on_linked(sender, workspace_id: int, **kwargs) -> None:
+            async_task("webhooks.tasks.register_hooks", workspace_id, task_name=f"register-hooks-{workspace_id}")
+
+        workspace_linked.connect(on_linked, dispatch_uid="webhooks.register-on-link", weak=False)

@@ -34,7 +34,7 @@ def connection_refresh_tokens(*, connection_id: int, seen_version: int) -> Conne
         connection = Connection.objects.select_for_update().get(pk=connection_id)
         if connection.token_version != seen_version:
             return connection
-        if connection.status != Connection.Status.CONNECTED or not connection.refresh_token:
+        if connection.status == Connection.Status.RECONNECT or not connection.refresh_token:
             raise BitbucketAuthError("This Bitbucket connection needs to be reconnected.")
         try:
             tokens = oauth.refresh_access_token(connection.refresh_token)
@@ -63,7 +63,8 @@ class ConnectionCredentials:
 
     def headers(self) -> dict[str, str]:
         c = self.connection
-        if c.status != Connection.Status.CONNECTED:
+        # A disconnecting connection still removes our hooks; only a dead one is refused.
+        if c.status == Connection.Status.RECONNECT:
             raise BitbucketAuthError("This Bitbucket connection needs to be reconnected.")
         if c.auth_method == Connection.AuthMethod.API_TOKEN:
             return BasicCredentials(c.api_email, c.access_token).headers()

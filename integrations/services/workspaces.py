@@ -11,6 +11,7 @@ from django_q.tasks import async_task
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError
 from integrations.models import Connection, Workspace
 from integrations.services.tokens import client_for
+from integrations.signals import workspace_linked
 
 log = logging.getLogger("bitbucket.workspaces")
 
@@ -89,11 +90,12 @@ def workspaces_link(*, connection: Connection, workspace_ids: Iterable[int]) -> 
         .exclude(status=Workspace.Status.DISCONNECTING)
         .values_list("pk", flat=True)
     )
-    Workspace.objects.filter(pk__in=ids).exclude(status=Workspace.Status.ACTIVE).update(
-        status=Workspace.Status.ACTIVE, linked_at=timezone.now(), inactive_reason=""
-    )
+    newly = list(Workspace.objects.filter(pk__in=ids).exclude(status=Workspace.Status.ACTIVE).values_list("pk", flat=True))
+    Workspace.objects.filter(pk__in=newly).update(status=Workspace.Status.ACTIVE, linked_at=timezone.now(), inactive_reason="")
     for workspace_id in ids:
         enqueue_repository_sync(workspace_id)
+    for workspace_id in newly:
+        transaction.on_commit(lambda pk=workspace_id: workspace_linked.send(sender=Workspace, workspace_id=pk))
     return len(ids)
 
 

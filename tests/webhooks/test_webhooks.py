@@ -1,0 +1,110 @@
+"""Our hooks on Bitbucket: registered with a secret, verified on receipt, removed on disconnect."""
+from __future__ import annotations
+
+import json
+import uuid
+from urllib.parse import unquote
+
+import pytest
+import requests
+
+from integrations.models import Connection, Workspace
+from tests.support import shared_path
+from webhooks.models import Delivery, Hook
+from webhooks.services import signature_for, signature_valid
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_our_signature_check_accepts_bitbucket_s_real_signed_delivery():
+    body = shared_path("bitbucket", "webhooks", "signed_payload.json").read_bytes()
+    real = "sha256=f205c729821c6954aff2afe72b965c34015b4baf96ea8ddc2cc44999c014a035"
+    assert signature_valid("Gkvl$k$wyNpQAF42", body, real)
+    assert not signature_valid("another-secret", body, real)
+    assert not signature_valid("Gkvl$k$wyNpQAF42", body + b" ", real)
+
+
+@pytest.fixture
+def acme(signed_in, connect_oauth, live_server, settings):
+    """alice owns acme, so linking it registers a workspace hook that points at this server."""
+    settings.PUBLIC_URL = live_server.url
+    connect_oauth(signed_in)
+    workspace = Workspace.objects.get(slug="acme")
+    signed_in.post("/integrations/bitbucket/workspaces/link/", {"workspace": [workspace.pk]})
+    return workspace
+
+
+def sandbox_hooks(bitbucket) -> list[dict]:
+    return bitbucket.control("GET", "/_sandbox/hooks").json()["hooks"]
+
+
+def test_linking_an_administered_workspace_registers_one_hook_with_a_secret(acme, bitbucket, live_server):
+    hook = Hook.objects.get(workspace=acme)
+    (remote,) = sandbox_hooks(bitbucket)
+    assert remote["uuid"] == hook.bitbucket_uuid and remote["secret_set"] is True
+    assert remote["url"] == f"{live_server.url}/webhooks/bitbucket/{hook.pk}/"
+    assert "repo:push" in remote["events"]
+
+
+def test_a_push_on_bitbucket_is_delivered_verified_stored_and_processed(acme, bitbucket):
+    bitbucket.control("POST", "/_sandbox/repositories/acme/api/commits", json={"branch": "main", "files": {"NEW.md": "hi"}, "message": "Add"})
+    done = bitbucket.wait_for_deliveries(lambda seen: any(d.get("status") in (200, 202) for d in seen))
+    assert any(d["event"] == "repo:push" for d in done)
+    delivery = Delivery.objects.get(event_key="repo:push")
+    assert delivery.status == Delivery.Status.PROCESSED
+    assert delivery.payload["repository"]["full_name"] == "acme/api"
+
+
+def post_delivery(client, hook: Hook, body: bytes, *, request_uuid: str, signature: str | None = None, event="repo:push"):
+    return client.post(
+        f"/webhooks/bitbucket/{hook.pk}/", data=body, content_type="application/json",
+        HTTP_X_EVENT_KEY=event, HTTP_X_REQUEST_UUID=request_uuid, HTTP_X_HOOK_UUID=hook.bitbucket_uuid,
+        HTTP_X_ATTEMPT_NUMBER="1", HTTP_USER_AGENT="Bitbucket-Webhooks/2.0",
+        HTTP_X_HUB_SIGNATURE=signature if signature is not None else signature_for(hook.secret, body),
+    )
+
+
+def test_a_forged_delivery_is_refused_and_stores_nothing(acme, client):
+    hook = Hook.objects.get(workspace=acme)
+    body = shared_path("bitbucket", "webhooks", "push-updatePayload.json").read_bytes()
+    forged = post_delivery(client, hook, body, request_uuid=str(uuid.uuid4()), signature=signature_for("guess", body))
+    unsigned = post_delivery(client, hook, body, request_uuid=str(uuid.uuid4()), signature="")
+    assert (forged.status_code, unsigned.status_code) == (401, 401)
+    unknown = client.post(f"/webhooks/bitbucket/{uuid.uuid4()}/", data=body, content_type="application/json")
+    assert unknown.status_code == 404
+    assert Delivery.objects.count() == 0
+
+
+def test_a_repeated_delivery_is_answered_200_and_processed_once(acme, client):
+    hook = Hook.objects.get(workspace=acme)
+    body = shared_path("bitbucket", "webhooks", "push-updatePayload.json").read_bytes()
+    request_uuid = str(uuid.uuid4())
+    first = post_delivery(client, hook, body, request_uuid=request_uuid)
+    again = post_delivery(client, hook, body, request_uuid=request_uuid)
+    assert first.status_code == 202 and again.status_code == 200 and again.json()["status"] == "duplicate"
+    assert Delivery.objects.filter(request_uuid=request_uuid).count() == 1
+
+
+def test_an_unsupported_event_is_accepted_and_ignored(acme, client):
+    hook = Hook.objects.get(workspace=acme)
+    body = json.dumps({"repository": {"uuid": "{x}"}}).encode()
+    answer = post_delivery(client, hook, body, request_uuid=str(uuid.uuid4()), event="repo:fork")
+    assert answer.status_code == 202
+    assert Delivery.objects.get().status == Delivery.Status.IGNORED
+
+
+def test_disconnecting_removes_our_hook_from_bitbucket(acme, signed_in, bitbucket):
+    assert len(sandbox_hooks(bitbucket)) == 1
+    signed_in.post(f"/integrations/bitbucket/workspaces/{acme.pk}/disconnect/")
+    assert sandbox_hooks(bitbucket) == [] and Hook.objects.count() == 0
+
+
+def test_a_hook_already_gone_on_bitbucket_counts_as_removed(acme, signed_in, bitbucket):
+    hook = Hook.objects.get(workspace=acme)
+    connection = Connection.objects.get()
+    gone = requests.delete(f"{bitbucket.url}/2.0/workspaces/acme/hooks/{hook.bitbucket_uuid}",
+                           headers={"Authorization": f"Bearer {connection.access_token}"}, timeout=10)
+    assert gone.status_code == 204
+    signed_in.post("/integrations/bitbucket/disconnect/")
+    assert Hook.objects.count() == 0 and Connection.objects.count() == 0
+    assert any(unquote(r["path"]).endswith(hook.bitbucket_uuid) and r["status"] == 404 for r in bitbucket.requests_seen())
