@@ -8,6 +8,7 @@ from django.core.management import call_command
 from integrations import tasks
 from integrations.models import Connection, Repository, Workspace
 from integrations.services import deletion
+from webhooks.models import Hook
 from knowledge.models import Dependency, Doc, Generation, KnowledgeLayer, LayerFile, SkippedFile, Symbol
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,7 +64,9 @@ def test_disconnecting_a_workspace_deletes_its_rows_and_no_others(signed_in, two
         "knowledge_dependency": owned * 2,
         "knowledge_skippedfile": owned * 2,
         "knowledge_doc": owned * 2,
+        "webhooks_hook": 1,  # alice administers the first workspace, so it got our hook
     }
+    assert Hook.objects.filter(workspace=gone).count() == 1
     before = row_counts()
 
     confirm = signed_in.get(f"/integrations/bitbucket/workspaces/{gone.pk}/disconnect/").content.decode()
