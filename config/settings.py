@@ -55,6 +55,12 @@ def _derived_fernet_key(secret: str) -> str:
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or [_derived_fernet_key(SECRET_KEY)]
 
 REDIS_URL = env("REDIS_URL")
+
+# Caps of a repository archive read into a knowledge layer (bytes unless named otherwise).
+INGEST_MAX_FILE_BYTES = int(env("INGEST_MAX_FILE_BYTES", str(1024 * 1024)))  # content indexed per file
+INGEST_MAX_ARCHIVE_BYTES = int(env("INGEST_MAX_ARCHIVE_BYTES", str(1024**3)))  # uncompressed
+INGEST_MAX_COMPRESSED_BYTES = int(env("INGEST_MAX_COMPRESSED_BYTES", str(512 * 1024**2)))
+INGEST_MAX_FILES = int(env("INGEST_MAX_FILES", "100000"))
 # Rows per DELETE statement when a workspace or connection is disconnected.
 DELETION_CHUNK_SIZE = int(env("DELETION_CHUNK_SIZE", "10000"))
 

@@ -25,6 +25,7 @@ class KnowledgeLayer(models.Model):
     files_done = models.PositiveIntegerField(default=0)
     # A generation number, not a foreign key: deletion removes generations before layers.
     active_generation = models.PositiveIntegerField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True, help_text="Stats of the serving generation.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -43,6 +44,7 @@ class Generation(models.Model):
     commit = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.BUILDING)
     stats = models.JSONField(default=dict, blank=True)
+    bytes_read = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -86,6 +88,7 @@ class Dependency(models.Model):
     name = models.CharField(max_length=255)
     constraint = models.CharField(max_length=255, blank=True)
     scope = models.CharField(max_length=32, blank=True)
+    group = models.CharField(max_length=255, blank=True)
     manifest = models.TextField()
 
     class Meta:
@@ -101,5 +104,6 @@ class SkippedFile(models.Model):
 class Doc(models.Model):
     generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="docs")
     path = models.TextField()
+    kind = models.CharField(max_length=16, default="doc")  # "readme" or "doc"
     title = models.CharField(max_length=255, blank=True)
     html = models.TextField()

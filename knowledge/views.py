@@ -1,30 +1,43 @@
-"""Knowledge pages: layers, the repositories to build them from, and search."""
+"""Knowledge pages: layers, the repositories to build them from, files, and search."""
 from __future__ import annotations
 
+from collections import Counter
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from integrations.selectors import connection_for, repositories_for, workspaces_for
 from integrations.models import Workspace
+from integrations.selectors import connection_for, repositories_for, workspaces_for
+from knowledge.highlight import highlighted_lines
+from knowledge.models import KnowledgeLayer, LayerFile
+from knowledge.search import search as run_search
+from knowledge.selectors import layer_for, layers_for, serving_generation
+from knowledge.services.layers import layer_requeue, layers_create
+
+BUSY = (KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING)
 
 
 @login_required
 def layers(request: HttpRequest) -> HttpResponse:
-    return render(request, "knowledge/layers.html", {"connection": connection_for(user=request.user)})
+    rows = list(layers_for(user=request.user))
+    context = {"layers": rows, "busy": any(layer.status in BUSY for layer in rows), "connection": connection_for(user=request.user)}
+    template = "knowledge/_layers.html" if request.htmx else "knowledge/layers.html"
+    return render(request, template, context)
 
 
 @login_required
 def repositories(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     workspace_slug = request.GET.get("workspace", "").strip()
-    repos = repositories_for(user=request.user, query=query, workspace_slug=workspace_slug)
+    repos = repositories_for(user=request.user, query=query, workspace_slug=workspace_slug).select_related("layer")
     page = Paginator(repos, 50).get_page(request.GET.get("page"))
+    busy = any(getattr(repo, "layer", None) and repo.layer.status in BUSY for repo in page)
     context = {
-        "page": page,
-        "query": query,
-        "workspace_slug": workspace_slug,
+        "page": page, "query": query, "workspace_slug": workspace_slug, "busy": busy,
         "workspaces": workspaces_for(user=request.user).filter(status=Workspace.Status.ACTIVE),
         "connection": connection_for(user=request.user),
     }
@@ -33,5 +46,83 @@ def repositories(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def create_layers(request: HttpRequest) -> HttpResponse:
+    ids = [int(value) for value in request.POST.getlist("repository") if value.isdigit()]
+    if not ids:
+        messages.error(request, "Select at least one repository.")
+    else:
+        queued = layers_create(user=request.user, repository_ids=ids)
+        messages.success(request, f"Queued {queued} knowledge layer{'s' if queued != 1 else ''}.")
+    return redirect(request.POST.get("next") or "knowledge:repositories")
+
+
+@login_required
+@require_POST
+def retry_layer(request: HttpRequest, pk: int) -> HttpResponse:
+    layer = layer_for(user=request.user, layer_id=pk)
+    if layer_requeue(layer_id=layer.pk):
+        messages.success(request, f"Rebuilding the knowledge layer of {layer.repository.full_name}.")
+    return redirect(request.POST.get("next") or "knowledge:layers")
+
+
+def _tree(paths: list[str]) -> list[tuple[int, str, str]]:
+    """(depth, name, full path or "" for a folder) rows of a file tree, folders before files."""
+    rows, seen = [], set()
+    for path in sorted(paths, key=lambda p: (p.split("/")[:-1], p)):
+        parts = path.split("/")
+        for depth in range(len(parts) - 1):
+            folder = "/".join(parts[: depth + 1])
+            if folder not in seen:
+                seen.add(folder)
+                rows.append((depth, parts[depth] + "/", ""))
+        rows.append((len(parts) - 1, parts[-1], path))
+    return rows
+
+
+@login_required
+def layer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    layer = layer_for(user=request.user, layer_id=pk)
+    generation = serving_generation(layer)
+    context = {"layer": layer, "generation": generation, "busy": layer.status in BUSY}
+    if generation is not None:
+        symbol_query = request.GET.get("symbols", "").strip()
+        symbols = generation.symbols.select_related("file").order_by("file__path", "line")
+        if symbol_query:
+            symbols = symbols.filter(name__icontains=symbol_query)
+        paths = list(generation.files.values_list("path", flat=True))
+        context.update(
+            readme=generation.docs.filter(kind="readme").order_by("path").first(),
+            docs=generation.docs.filter(kind="doc").order_by("path")[:50],
+            languages=generation.stats.get("languages", []),
+            tree=_tree(paths) if len(paths) <= 5000 else None,
+            file_count=len(paths),
+            symbols=symbols[:300],
+            symbol_count=generation.symbols.count(),
+            symbol_kinds=Counter(generation.symbols.values_list("kind", flat=True)).most_common(),
+            symbol_query=symbol_query,
+            dependencies=generation.dependencies.order_by("ecosystem", "manifest", "name"),
+            skipped=generation.skipped.order_by("path")[:200],
+        )
+    if request.htmx and request.GET.get("status"):
+        return render(request, "knowledge/_layer_status.html", context)
+    return render(request, "knowledge/layer.html", context)
+
+
+@login_required
+def file_view(request: HttpRequest, pk: int, path: str) -> HttpResponse:
+    layer = layer_for(user=request.user, layer_id=pk)
+    generation = serving_generation(layer)
+    file = generation and LayerFile.objects.filter(generation=generation, path=path).first()
+    if not file:
+        raise Http404("No such file in this knowledge layer.")
+    lines = None if file.is_binary else highlighted_lines(file.path, file.content, file.language)
+    return render(request, "knowledge/file.html", {"layer": layer, "file": file, "lines": lines})
+
+
+@login_required
 def search(request: HttpRequest) -> HttpResponse:
-    return render(request, "knowledge/search.html", {"query": request.GET.get("q", "")})
+    query = request.GET.get("q", "").strip()
+    hits = run_search(user=request.user, query=query) if query else []
+    has_layers = layers_for(user=request.user).exclude(active_generation=None).exists()
+    return render(request, "knowledge/search.html", {"query": query, "hits": hits, "has_layers": has_layers})

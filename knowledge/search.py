@@ -1,0 +1,120 @@
+"""Search over a user's active layers: symbol names, paths and file content, with snippets."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import F, QuerySet
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from integrations.models import Connection, Workspace
+from knowledge.models import Generation, LayerFile, Symbol
+
+MAX_QUERY = 200
+LINES_PER_FILE = 3
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str  # "symbol", "content" or "path"
+    layer_id: int
+    repository: str
+    path: str
+    line: int
+    snippet: SafeString
+    symbol: str = ""
+    symbol_kind: str = ""
+
+    def as_json(self) -> dict:
+        return {
+            "kind": self.kind, "layer": self.layer_id, "repository": self.repository, "path": self.path,
+            "line": self.line, "snippet": str(self.snippet), "symbol": self.symbol or None,
+            "symbol_kind": self.symbol_kind or None,
+        }
+
+
+def active_generations(*, user) -> QuerySet[Generation]:
+    """The generation each of the user's layers serves right now."""
+    return Generation.objects.filter(
+        layer__repository__workspace__connection__user=user,
+        layer__repository__workspace__status=Workspace.Status.ACTIVE,
+        layer__repository__workspace__connection__status=Connection.Status.CONNECTED,
+        status=Generation.Status.READY,
+        number=F("layer__active_generation"),
+    )
+
+
+def highlight(text: str, query: str) -> SafeString:
+    """Escape `text` and wrap every case-insensitive occurrence of `query` in <mark>."""
+    lowered, needle = text.lower(), query.lower()
+    out, start = [], 0
+    while needle and (found := lowered.find(needle, start)) != -1:
+        out.append(escape(text[start:found]))
+        out.append(f"<mark>{escape(text[found:found + len(needle)])}</mark>")
+        start = found + len(needle)
+    out.append(escape(text[start:]))
+    return mark_safe("".join(out))
+
+
+def _contains(queryset: QuerySet, column: str, query: str) -> QuerySet:
+    """`column` contains `query`, case-insensitively, in a form the search indexes can serve."""
+    table = queryset.model._meta.db_table
+    if connection.vendor == "postgresql":
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return queryset.extra(where=[f'"{table}"."{column}" ILIKE %s'], params=[pattern])
+    if connection.vendor == "sqlite" and table == "knowledge_layerfile" and len(query) >= 3:
+        phrase = '"' + query.replace('"', '""') + '"'
+        return queryset.extra(
+            where=[f'"{table}"."id" IN (SELECT rowid FROM knowledge_layerfile_fts WHERE knowledge_layerfile_fts MATCH %s)'],
+            params=[f"{{{column}}} : {phrase}"],
+        )
+    return queryset.filter(**{f"{column}__icontains": query})
+
+
+def _matching_lines(content: str, query: str) -> list[tuple[int, str]]:
+    needle = query.lower()
+    found = []
+    for number, line in enumerate(content.splitlines(), start=1):
+        if needle in line.lower():
+            found.append((number, line.strip()[:240]))
+            if len(found) == LINES_PER_FILE:
+                break
+    return found
+
+
+def search(*, user, query: str, limit: int = 30) -> list[Hit]:
+    """Symbols first (exact names before partial ones), then content lines, then paths."""
+    query = query.strip()[:MAX_QUERY]
+    if not query:
+        return []
+    generations = active_generations(user=user)
+    hits: list[Hit] = []
+    symbols = (
+        _contains(Symbol.objects.filter(generation__in=generations), "name", query)
+        .select_related("file", "generation__layer__repository")
+        .order_by("name", "file__path", "line")[: limit * 4]
+    )
+    ranked = sorted(symbols, key=lambda s: (s.name.lower() != query.lower(), len(s.name), s.file.path))[:limit]
+    for s in ranked:
+        hits.append(Hit("symbol", s.generation.layer_id, s.generation.layer.repository.full_name, s.file.path, s.line,
+                        highlight(f"{s.kind} {s.container + '.' if s.container else ''}{s.name}", query), s.name, s.kind))
+    files = (
+        _contains(LayerFile.objects.filter(generation__in=generations), "content", query)
+        .select_related("generation__layer__repository")
+        .only("id", "path", "content", "generation__layer_id", "generation__layer__repository__full_name")
+        .order_by("path")[:limit]
+    )
+    for f in files:
+        for line, text in _matching_lines(f.content, query):
+            hits.append(Hit("content", f.generation.layer_id, f.generation.layer.repository.full_name, f.path, line,
+                            highlight(text, query)))
+    paths = (
+        _contains(LayerFile.objects.filter(generation__in=generations), "path", query)
+        .select_related("generation__layer__repository")
+        .only("id", "path", "generation__layer_id", "generation__layer__repository__full_name")
+        .order_by("path")[:limit]
+    )
+    for f in paths:
+        hits.append(Hit("path", f.generation.layer_id, f.generation.layer.repository.full_name, f.path, 1, highlight(f.path, query)))
+    return hits

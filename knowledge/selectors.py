@@ -1,0 +1,34 @@
+"""Reads of the knowledge app, always scoped to one user."""
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from integrations.models import Connection, Workspace
+from knowledge.models import Generation, KnowledgeLayer
+
+
+def layers_for(*, user) -> QuerySet[KnowledgeLayer]:
+    return (
+        KnowledgeLayer.objects.filter(
+            repository__workspace__connection__user=user,
+            repository__workspace__status=Workspace.Status.ACTIVE,
+            repository__workspace__connection__status=Connection.Status.CONNECTED,
+        )
+        .select_related("repository__workspace")
+        .order_by("repository__full_name")
+    )
+
+
+def layer_for(*, user, layer_id: int) -> KnowledgeLayer:
+    """The user's layer, or 404 (another user's id looks exactly like a missing one)."""
+    layer = layers_for(user=user).filter(pk=layer_id).first()
+    if layer is None:
+        raise Http404("No such knowledge layer.")
+    return layer
+
+
+def serving_generation(layer: KnowledgeLayer) -> Generation | None:
+    if layer.active_generation is None:
+        return None
+    return Generation.objects.filter(layer=layer, number=layer.active_generation, status=Generation.Status.READY).first()

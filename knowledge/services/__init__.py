@@ -1,0 +1,1 @@
+"""Writes of the knowledge app: keyword-only functions named <entity>_<action>."""

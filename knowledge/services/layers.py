@@ -1,0 +1,176 @@
+"""Creating knowledge layers and building a generation from the main branch's head commit."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError
+from integrations.models import Connection, Repository, Workspace
+from integrations.services.tokens import client_for
+from knowledge.ingest.archive import ArchiveLimits, ArchiveRejected, ArchiveStats, ArchiveTruncated
+from knowledge.ingest.pipeline import Ingest, IngestOptions
+from knowledge.models import Generation, KnowledgeLayer
+from knowledge.services.writer import GenerationWriter, generation_purge
+
+log = logging.getLogger("knowledge.layers")
+
+BATCH = 500
+
+
+class LayerBuildFailed(Exception):
+    """The build cannot go on; the message is shown to the user as the layer's reason."""
+
+
+def _enqueue_build(layer_id: int) -> None:
+    transaction.on_commit(lambda: async_task("knowledge.tasks.build_layer", layer_id, task_name=f"build-layer-{layer_id}"))
+
+
+def layers_create(*, user, repository_ids: Iterable[int]) -> int:
+    """Queue a layer for each chosen repository of the user's Active workspaces."""
+    repos = Repository.objects.filter(
+        pk__in=list(repository_ids), workspace__connection__user=user,
+        workspace__status=Workspace.Status.ACTIVE, workspace__connection__status=Connection.Status.CONNECTED,
+    )
+    queued = 0
+    for repo in repos:
+        layer, created = KnowledgeLayer.objects.get_or_create(repository=repo)
+        if created or layer_requeue(layer_id=layer.pk):
+            queued += 1
+            if created:
+                _enqueue_build(layer.pk)
+    return queued
+
+
+def layer_requeue(*, layer_id: int) -> bool:
+    """Queue a rebuild (Retry, or a push) unless one is already queued or running."""
+    updated = KnowledgeLayer.objects.filter(pk=layer_id).exclude(
+        status__in=[KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING]
+    ).update(status=KnowledgeLayer.Status.QUEUED, failure_reason="", files_done=0, updated_at=timezone.now())
+    if updated:
+        _enqueue_build(layer_id)
+    return bool(updated)
+
+
+def _limits() -> ArchiveLimits:
+    return ArchiveLimits(
+        max_file_bytes=settings.INGEST_MAX_FILE_BYTES,
+        max_archive_bytes=settings.INGEST_MAX_ARCHIVE_BYTES,
+        max_compressed_bytes=settings.INGEST_MAX_COMPRESSED_BYTES,
+        max_files=settings.INGEST_MAX_FILES,
+    )
+
+
+def _head_commit(client, repo: Repository) -> tuple[str, str]:
+    """(branch, commit hash) of the main branch, read fresh from Bitbucket."""
+    base = f"/2.0/repositories/{repo.workspace.uuid}/{repo.uuid}"
+    data = client.get(base)
+    branch = (data.get("mainbranch") or {}).get("name")
+    if not branch:
+        raise LayerBuildFailed("The repository is empty: it has no main branch to read yet.")
+    head = client.get(f"{base}/refs/branches/{branch}")
+    return branch, head["target"]["hash"]
+
+
+def layer_build(*, layer_id: int) -> None:
+    """Build a new generation; switch to it atomically, or keep the previous one on failure."""
+    claimed = KnowledgeLayer.objects.filter(pk=layer_id, status=KnowledgeLayer.Status.QUEUED).update(
+        status=KnowledgeLayer.Status.SYNCING, files_done=0, updated_at=timezone.now()
+    )
+    if not claimed:
+        return
+    layer = KnowledgeLayer.objects.select_related("repository__workspace__connection").get(pk=layer_id)
+    repo = layer.repository
+    number = (layer.generations.aggregate(top=Max("number"))["top"] or 0) + 1
+    generation = Generation.objects.create(layer=layer, number=number)
+    try:
+        client = client_for(repo.workspace.connection)
+        _, commit = _head_commit(client, repo)
+        Generation.objects.filter(pk=generation.pk).update(commit=commit)
+        stats = _ingest(client, layer, generation, commit)
+    except (LayerBuildFailed, BitbucketError, ArchiveRejected) as exc:
+        _fail(layer, generation, _reason(exc))
+        return
+    except Exception:
+        log.exception("knowledge.layer.build-crashed", extra={"layer": layer_id})
+        _fail(layer, generation, "The build stopped on an unexpected error; press Retry. The previous version is still served.")
+        raise
+    _activate(layer, generation, stats)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, BitbucketAuthError):
+        return "Bitbucket no longer accepts this connection: reconnect it on Integrations, then Retry."
+    if isinstance(exc, ArchiveTruncated):
+        return f"The archive from Bitbucket was cut short ({exc.reason}); press Retry."
+    if isinstance(exc, ArchiveRejected):
+        return f"The archive was refused: {exc.reason}"
+    return getattr(exc, "message", None) or str(exc)
+
+
+def _ingest(client, layer: KnowledgeLayer, generation: Generation, commit: str) -> dict:
+    repo = layer.repository
+    response = client.archive(repo.workspace.slug, repo.slug, commit)
+    expected = int(response.headers.get("Content-Length") or 0)
+    writer = GenerationWriter(generation)
+    estimate = done = 0
+    batch: list = []
+
+    def progress(stats: ArchiveStats) -> None:
+        nonlocal estimate
+        # The total is unknown until the stream ends: estimate it from the compressed bytes read.
+        if expected and stats.compressed_bytes:
+            estimate = max(stats.files, round(stats.files * expected / stats.compressed_bytes))
+
+    def flush() -> None:
+        nonlocal done, batch
+        if batch:
+            done += writer.write(batch)
+            batch = []
+            KnowledgeLayer.objects.filter(pk=layer.pk).update(files_done=done, files_total=max(estimate, done))
+
+    ingest = Ingest(response.raw, IngestOptions(limits=_limits()), on_progress=progress)
+    partial_reason = None
+    try:
+        with response:
+            for result in ingest:
+                batch.append(result)
+                if len(batch) >= BATCH:
+                    flush()
+    except ArchiveTruncated:
+        raise
+    except ArchiveRejected as exc:
+        # A cap was reached (size, file count): keep what was read and say what was left out.
+        partial_reason = exc.reason
+    flush()
+    stats = writer.finish(ingest.summary)
+    if partial_reason:
+        stats["notes"].append(f"Stopped early: {partial_reason}. The layer holds the files read before that point.")
+    stats["commit"] = commit
+    Generation.objects.filter(pk=generation.pk).update(bytes_read=ingest.summary.stats.compressed_bytes)
+    return stats
+
+
+def _activate(layer: KnowledgeLayer, generation: Generation, stats: dict) -> None:
+    with transaction.atomic():
+        Generation.objects.filter(pk=generation.pk).update(status=Generation.Status.READY, stats=stats, finished_at=timezone.now())
+        KnowledgeLayer.objects.filter(pk=layer.pk).update(
+            status=KnowledgeLayer.Status.ACTIVE, active_generation=generation.number, failure_reason="", summary=stats,
+            files_done=stats["files"], files_total=stats["files"], updated_at=timezone.now(),
+        )
+    for old in Generation.objects.filter(layer=layer).exclude(pk=generation.pk).values_list("pk", flat=True):
+        generation_purge(generation_id=old)
+    log.info("knowledge.layer.built", extra={"layer": layer.pk, "files": stats["files"]})
+
+
+def _fail(layer: KnowledgeLayer, generation: Generation, reason: str) -> None:
+    generation_purge(generation_id=generation.pk)
+    KnowledgeLayer.objects.filter(pk=layer.pk).update(
+        status=KnowledgeLayer.Status.FAILED, failure_reason=reason, updated_at=timezone.now()
+    )
+    log.warning("knowledge.layer.failed", extra={"layer": layer.pk, "reason": reason})

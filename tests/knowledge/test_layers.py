@@ -1,0 +1,158 @@
+"""Building knowledge layers from Bitbucket archives, as a user starts them from Repositories."""
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+
+import pytest
+
+from integrations.models import Repository, Workspace
+from knowledge.models import Dependency, Generation, KnowledgeLayer, LayerFile, Symbol
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def acme(signed_in, connect_oauth):
+    connect_oauth(signed_in)
+    workspace = Workspace.objects.get(slug="acme")
+    signed_in.post("/integrations/bitbucket/workspaces/link/", {"workspace": [workspace.pk]})
+    return workspace
+
+
+def create_layer(client, repo: Repository):
+    return client.post("/knowledge/layers/create/", {"repository": [repo.pk]}, follow=True)
+
+
+def archive_with(members: list[tuple[tarfile.TarInfo, bytes | None]], top: str = "acme-hostile-0123456789ab") -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        for info, data in members:
+            if not info.name.startswith("/") and ".." not in info.name and not info.name.startswith(top):
+                info.name = f"{top}/{info.name}"
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return gzip.compress(raw.getvalue())
+
+
+def regular(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    return info, data
+
+
+def special(name: str, kind: bytes, target: str = "") -> tuple[tarfile.TarInfo, None]:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = target
+    return info, None
+
+
+def test_a_layer_goes_active_with_files_symbols_dependencies_and_docs(signed_in, acme):
+    repo = Repository.objects.get(workspace=acme, slug="api")
+    page = create_layer(signed_in, repo).content.decode()
+    assert "Queued 1 knowledge layer" in page
+    layer = KnowledgeLayer.objects.get(repository=repo)
+    assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.failure_reason == ""
+    generation = Generation.objects.get(layer=layer, number=layer.active_generation)
+    paths = set(LayerFile.objects.filter(generation=generation).values_list("path", flat=True))
+    assert {"README.md", "pyproject.toml", "acme/app.py", "acme/db.py"} <= paths
+    create_app = Symbol.objects.get(generation=generation, name="create_app")
+    assert (create_app.kind, create_app.file.path, create_app.line) == ("function", "acme/app.py", 4)
+    deps = {(d.ecosystem, d.name, d.constraint) for d in Dependency.objects.filter(generation=generation)}
+    assert ("pypi", "requests", ">=2.31") in deps and ("pypi", "sqlparse", "") in deps
+    assert layer.summary["languages"][0]["language"] == "Python"
+
+    detail = signed_in.get(f"/knowledge/layers/{layer.pk}/").content.decode()
+    assert "Acme API" in detail and "create_app" in detail and "requests" in detail
+    listing = signed_in.get("/knowledge/").content.decode()
+    assert "acme/api" in listing and "Active" in listing
+
+
+def test_search_finds_a_function_and_links_to_its_line(signed_in, acme):
+    create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
+    page = signed_in.get("/search/", {"q": "create_app"}).content.decode()
+    layer = KnowledgeLayer.objects.get()
+    assert f"/knowledge/layers/{layer.pk}/files/acme/app.py#L4" in page
+    assert "acme/app.py:4" in page and "<mark>create_app</mark>" in page
+    source = signed_in.get(f"/knowledge/layers/{layer.pk}/files/acme/app.py").content.decode()
+    assert 'id="L4"' in source and "create_app" in source
+
+
+def test_search_only_covers_the_users_own_layers(signed_in, acme, client, make_user):
+    create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
+    layer = KnowledgeLayer.objects.get()
+    client.force_login(make_user("eve@example.com"))
+    assert "acme/app.py" not in client.get("/search/", {"q": "create_app"}).content.decode()
+    assert client.get(f"/knowledge/layers/{layer.pk}/").status_code == 404
+    assert client.get(f"/knowledge/layers/{layer.pk}/files/acme/app.py").status_code == 404
+    assert client.post(f"/knowledge/layers/{layer.pk}/retry/").status_code == 404
+
+
+def test_a_rebuild_switches_generations_and_a_failed_one_keeps_the_previous(signed_in, acme, bitbucket):
+    repo = Repository.objects.get(workspace=acme, slug="api")
+    create_layer(signed_in, repo)
+    layer = KnowledgeLayer.objects.get()
+    bitbucket.control("POST", "/_sandbox/repositories/acme/api/commits",
+                      json={"branch": "main", "files": {"acme/extra.py": "def brand_new():\n    pass\n"}, "message": "More"})
+    signed_in.post(f"/knowledge/layers/{layer.pk}/retry/")
+    layer.refresh_from_db()
+    assert layer.active_generation == 2 and Symbol.objects.filter(name="brand_new").exists()
+    assert Generation.objects.filter(layer=layer).count() == 1  # the old generation is gone
+
+    bitbucket.control("POST", "/_sandbox/faults", json={"path": r"/get/.*\.tar\.gz", "status": 500, "times": 50})
+    page = signed_in.post(f"/knowledge/layers/{layer.pk}/retry/", follow=True).content.decode()
+    layer.refresh_from_db()
+    assert layer.status == KnowledgeLayer.Status.FAILED and "500" in layer.failure_reason
+    assert layer.active_generation == 2 and "Retry" in page and "previous version is still served" in page
+    assert "brand_new" in signed_in.get("/search/", {"q": "brand_new"}).content.decode()
+
+    bitbucket.control("DELETE", "/_sandbox/faults")
+    signed_in.post(f"/knowledge/layers/{layer.pk}/retry/")
+    layer.refresh_from_db()
+    assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.active_generation == 3
+
+
+def test_an_empty_repository_fails_with_the_reason_in_words(signed_in, acme, bitbucket):
+    bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "nothing-yet"})
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    create_layer(signed_in, Repository.objects.get(slug="nothing-yet"))
+    layer = KnowledgeLayer.objects.get()
+    assert layer.status == KnowledgeLayer.Status.FAILED
+    assert "empty" in layer.failure_reason and "no main branch" in layer.failure_reason
+
+
+def test_a_hostile_archive_is_read_safely_and_the_good_files_still_build(signed_in, acme, bitbucket, tmp_path):
+    hostile = archive_with([
+        regular("good.py", b"def fine():\n    return 1\n"),
+        regular("../escape.py", b"x = 1\n"),
+        regular("/etc/passwd.py", b"x = 1\n"),
+        special("link.py", tarfile.SYMTYPE, "/etc/passwd"),
+        special("hard.py", tarfile.LNKTYPE, "/etc/shadow"),
+        special("dev", tarfile.CHRTYPE),
+    ])
+    path = tmp_path / "hostile.tar.gz"
+    path.write_bytes(hostile)
+    bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "hostile", "source": {"archive": str(path)}})
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    create_layer(signed_in, Repository.objects.get(slug="hostile"))
+    layer = KnowledgeLayer.objects.get()
+    assert layer.status == KnowledgeLayer.Status.ACTIVE
+    generation = Generation.objects.get(layer=layer)
+    assert list(generation.files.values_list("path", flat=True)) == ["good.py"]
+    reasons = dict(generation.skipped.values_list("path", "reason"))
+    assert set(reasons.values()) >= {"parent traversal", "absolute path", "symlink", "hardlink", "device"}
+    assert not (tmp_path.parent / "escape.py").exists()
+
+
+def test_a_truncated_archive_fails_and_stores_nothing_half_built(signed_in, acme, bitbucket, tmp_path):
+    whole = archive_with([regular(f"m{n}.py", (f"def f{n}():\n    pass\n" * 200).encode()) for n in range(50)])
+    path = tmp_path / "cut.tar.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "cut", "source": {"archive": str(path)}})
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    create_layer(signed_in, Repository.objects.get(slug="cut"))
+    layer = KnowledgeLayer.objects.get()
+    assert layer.status == KnowledgeLayer.Status.FAILED and "cut short" in layer.failure_reason
+    assert layer.active_generation is None
+    assert not Generation.objects.filter(layer=layer).exists() and not LayerFile.objects.exists()
