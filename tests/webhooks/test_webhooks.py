@@ -8,7 +8,8 @@ from urllib.parse import unquote
 import pytest
 import requests
 
-from integrations.models import Connection, Workspace
+from integrations.models import Connection, Repository, Workspace
+from knowledge.models import KnowledgeLayer, Symbol
 from tests.support import shared_path
 from webhooks.models import Delivery, Hook
 from webhooks.services import signature_for, signature_valid
@@ -108,3 +109,15 @@ def test_a_hook_already_gone_on_bitbucket_counts_as_removed(acme, signed_in, bit
     signed_in.post("/integrations/bitbucket/disconnect/")
     assert Hook.objects.count() == 0 and Connection.objects.count() == 0
     assert any(unquote(r["path"]).endswith(hook.bitbucket_uuid) and r["status"] == 404 for r in bitbucket.requests_seen())
+
+
+def test_a_push_to_the_main_branch_rebuilds_the_layer(acme, signed_in, bitbucket):
+    signed_in.post("/knowledge/layers/create/", {"repository": [Repository.objects.get(workspace=acme, slug="api").pk]})
+    layer = KnowledgeLayer.objects.get()
+    assert layer.active_generation == 1
+    bitbucket.control("POST", "/_sandbox/repositories/acme/api/commits",
+                      json={"branch": "main", "files": {"acme/pushed.py": "def after_push():\n    pass\n"}, "message": "Push"})
+    bitbucket.wait_for_deliveries(lambda seen: any(d["event"] == "repo:push" and d.get("status") in (200, 202) for d in seen))
+    layer.refresh_from_db()
+    assert layer.active_generation == 2 and layer.status == KnowledgeLayer.Status.ACTIVE
+    assert Symbol.objects.filter(name="after_push", generation__layer=layer).exists()
