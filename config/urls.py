@@ -14,4 +14,6 @@ urlpatterns = [
     path("knowledge/", include("knowledge.urls")),
     path("search/", include("knowledge.search_urls")),
     path("webhooks/", include("webhooks.urls")),
+    path("api/v1/", include("knowledge.api_urls")),
+    path("profile/", include("knowledge.profile_urls")),
 ]

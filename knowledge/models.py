@@ -6,6 +6,7 @@ rebuild leaves the previous generation serving.
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from integrations.models import Repository
@@ -107,3 +108,21 @@ class Doc(models.Model):
     kind = models.CharField(max_length=16, default="doc")  # "readme" or "doc"
     title = models.CharField(max_length=255, blank=True)
     html = models.TextField()
+
+
+class ApiToken(models.Model):
+    """A personal token for the JSON API; only its SHA-256 is stored, the token is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="The first characters, to tell tokens apart.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,85 @@
+"""The JSON API for agents (/api/v1/…), authenticated by personal API tokens."""
+from __future__ import annotations
+
+from functools import wraps
+
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+from knowledge.models import LayerFile
+from knowledge.search import search
+from knowledge.selectors import layer_for, layers_for, serving_generation
+from knowledge.services.tokens import api_token_authenticate
+
+MAX_RESULTS = 200
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"message": message}}, status=status)
+
+
+def token_required(view):
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        user = api_token_authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            response = _error(401, "A valid personal API token is required: Authorization: Bearer strata_…")
+            response["WWW-Authenticate"] = 'Bearer realm="strata"'
+            return response
+        request.user = user
+        try:
+            return view(request, *args, **kwargs)
+        except Http404 as exc:
+            return _error(404, str(exc) or "Not found.")
+
+    return require_GET(wrapped)
+
+
+def _layer_json(layer) -> dict:
+    summary = layer.summary or {}
+    return {
+        "id": layer.pk, "repository": layer.repository.full_name, "status": layer.status,
+        "failure_reason": layer.failure_reason or None, "commit": summary.get("commit"),
+        "files": summary.get("files"), "symbols": summary.get("symbols"), "languages": summary.get("languages", []),
+    }
+
+
+@token_required
+def layers(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"layers": [_layer_json(layer) for layer in layers_for(user=request.user)]})
+
+
+@token_required
+def search_view(request: HttpRequest) -> JsonResponse:
+    query = request.GET.get("q", "").strip()
+    if not query:
+        return _error(400, "Give a query: /api/v1/search?q=…")
+    return JsonResponse({"query": query, "results": [hit.as_json() for hit in search(user=request.user, query=query)]})
+
+
+@token_required
+def file(request: HttpRequest, layer_id: int, path: str) -> JsonResponse:
+    generation = serving_generation(layer_for(user=request.user, layer_id=layer_id))
+    row = generation and LayerFile.objects.filter(generation=generation, path=path).first()
+    if not row:
+        raise Http404("No such file in this knowledge layer.")
+    return JsonResponse({
+        "layer": layer_id, "path": row.path, "language": row.language or None, "size": row.size, "lines": row.lines,
+        "sha256": row.sha256, "binary": row.is_binary, "truncated": row.is_truncated,
+        "content": None if row.is_binary else row.content,
+    })
+
+
+@token_required
+def symbols(request: HttpRequest, layer_id: int) -> JsonResponse:
+    generation = serving_generation(layer_for(user=request.user, layer_id=layer_id))
+    if generation is None:
+        return JsonResponse({"layer": layer_id, "symbols": []})
+    rows = generation.symbols.select_related("file").order_by("name", "file__path", "line")
+    if query := request.GET.get("q", "").strip():
+        rows = rows.filter(name__icontains=query)
+    return JsonResponse({"layer": layer_id, "symbols": [
+        {"name": s.name, "kind": s.kind, "container": s.container or None, "path": s.file.path, "line": s.line, "end_line": s.end_line}
+        for s in rows[:MAX_RESULTS]
+    ]})

@@ -1,0 +1,214 @@
+"""Run the whole ingest over one archive stream: one result per file, then a summary.
+
+Memory stays bounded: one file's (capped) content at a time, except for the few files that git
+orders before a root ``.strataignore`` (``.github/``, ``.editorconfig``…), which are held back
+until the ignore file is seen or cannot come any more, within ``hold_back_files`` and
+``hold_back_bytes``. A caller that fetched ``.strataignore`` itself passes its text and nothing
+is held. Usage from a job::
+
+    ingest = Ingest(response.raw, IngestOptions(limits=…))
+    for batch in itertools.batched(ingest, 500):
+        write_rows(batch)
+    summary = ingest.summary  # also filled as far as it got when ArchiveRejected is raised
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from knowledge.ingest.archive import (
+    MiB,
+    ArchiveFile,
+    ArchiveLimits,
+    ArchiveReader,
+    ArchiveRejected,
+    ArchiveStats,
+    Skipped,
+    SkipReason,
+)
+from knowledge.ingest.classify import Classifier, is_code_language
+from knowledge.ingest.dependencies import ManifestResult, parse_manifest
+from knowledge.ingest.docs import DocPage, ResolveLink, doc_kind, readme_rank, render_doc
+from knowledge.ingest.symbols import Symbol, extract_symbols
+
+_IGNORE_FILE = ".strataignore"
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    strataignore: str | None = None  # the root .strataignore, when the caller fetched it first
+    symbols: bool = True
+    resolve_link: ResolveLink | None = None  # repository path -> URL for links in docs
+    hold_back_files: int = 2_000
+    hold_back_bytes: int = 32 * MiB
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    size: int
+    sha256: str
+    language: str | None
+    lines: int  # of the kept content when truncated
+    binary: bool
+    vendored: bool
+    generated: bool
+    truncated: bool
+    executable: bool
+    text: str | None  # content for the search index; None for binary files
+    symbols: list[Symbol]
+    manifest: ManifestResult | None
+    doc: DocPage | None
+
+
+@dataclass
+class LanguageShare:
+    language: str
+    files: int = 0
+    bytes: int = 0
+    share: float = 0.0  # of the bytes of all counted files
+
+
+@dataclass
+class IngestSummary:
+    commit: str | None = None
+    files: int = 0
+    bytes: int = 0
+    symbols: int = 0
+    docs: int = 0
+    readme: DocPage | None = None
+    manifests: list[ManifestResult] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # the first limits.max_skipped_kept
+    skipped_count: int = 0
+    stats: ArchiveStats = field(default_factory=ArchiveStats)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None  # ArchiveRejected's reason when the archive could not be finished
+    languages: dict[str, LanguageShare] = field(default_factory=dict)  # shares not yet computed
+
+    def language_shares(self) -> list[LanguageShare]:
+        """Programming and markup languages of the team's own code (vendored, generated, binary,
+        prose and data files left out), largest first, by bytes as GitHub's language bar."""
+        total = sum(share.bytes for share in self.languages.values()) or 1
+        shares = [
+            LanguageShare(s.language, s.files, s.bytes, s.bytes / total) for s in self.languages.values()
+        ]
+        return sorted(shares, key=lambda s: (-s.bytes, s.language))
+
+
+class Ingest:
+    """Iterate once over ``FileResult``s of an archive stream; read ``summary`` afterwards."""
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        options: IngestOptions | None = None,
+        *,
+        on_progress: Callable[[ArchiveStats], None] | None = None,
+    ) -> None:
+        self.options = options or IngestOptions()
+        self.summary = IngestSummary()
+        self._reader = ArchiveReader(
+            stream, self.options.limits, on_skip=self._record_skip, on_progress=on_progress
+        )
+        self.summary.stats = self._reader.stats
+        self._classifier = Classifier(self.options.strataignore)
+        self._settled = self.options.strataignore is not None
+        self._held: list[ArchiveFile] = []
+        self._held_bytes = 0
+
+    def __iter__(self) -> Iterator[FileResult]:
+        try:
+            for archive_file in self._reader:
+                yield from self._admit(archive_file)
+        except ArchiveRejected as error:
+            self.summary.error = error.reason
+            yield from self._release()  # what was read before the failure is still good
+            raise
+        finally:
+            self.summary.commit = self._reader.commit
+        yield from self._release()
+
+    def _admit(self, archive_file: ArchiveFile) -> Iterator[FileResult]:
+        if archive_file.path == _IGNORE_FILE and self.options.strataignore is None:
+            if self._settled:
+                self.summary.notes.append(
+                    f"{_IGNORE_FILE} came after other files in the archive; it applies only to the files after it"
+                )
+            self._classifier = Classifier(archive_file.content.decode("utf-8", "replace"))
+            yield from self._release()
+        elif not self._settled:
+            # git archive lists entries in byte order: once a root entry sorts after
+            # ".strataignore", the file cannot appear any more.
+            root = archive_file.path.split("/", 1)[0] + ("/" if "/" in archive_file.path else "")
+            if root.encode("utf-8") > _IGNORE_FILE.encode():
+                yield from self._release()
+            else:
+                self._held.append(archive_file)
+                self._held_bytes += len(archive_file.content)
+                options = self.options
+                if len(self._held) >= options.hold_back_files or self._held_bytes >= options.hold_back_bytes:
+                    self.summary.notes.append(f"too many files before {_IGNORE_FILE}; they were not filtered by it")
+                    yield from self._release()
+                return
+        result = self._process(archive_file)
+        if result is not None:
+            yield result
+
+    def _release(self) -> Iterator[FileResult]:
+        self._settled = True
+        held, self._held, self._held_bytes = self._held, [], 0
+        for archive_file in held:
+            result = self._process(archive_file)
+            if result is not None:
+                yield result
+
+    def _process(self, archive_file: ArchiveFile) -> FileResult | None:
+        path, content = archive_file.path, archive_file.content
+        if self._classifier.ignored(path):
+            self._record_skip(Skipped(path, SkipReason.STRATAIGNORE, archive_file.size))
+            return None
+        kind = self._classifier.classify(path, content)
+        text = None if kind.binary else content.decode("utf-8", "replace")
+        own_code = not (kind.binary or kind.vendored or kind.generated)
+        symbols: list[Symbol] = []
+        if self.options.symbols and own_code and not archive_file.truncated:
+            symbols = extract_symbols(kind.language, content)
+        manifest = parse_manifest(path, text) if text is not None and not kind.vendored else None
+        doc = None
+        if text is not None and not kind.vendored and doc_kind(path):
+            doc = render_doc(path, text, resolve_link=self.options.resolve_link)
+        counted_language = kind.language if own_code and is_code_language(kind.language) else None
+        self._tally(archive_file, counted_language, symbols, manifest, doc)
+        return FileResult(
+            path=path, size=archive_file.size, sha256=archive_file.sha256, language=kind.language,
+            lines=kind.lines, binary=kind.binary, vendored=kind.vendored, generated=kind.generated,
+            truncated=archive_file.truncated, executable=archive_file.executable, text=text,
+            symbols=symbols, manifest=manifest, doc=doc,
+        )
+
+    def _tally(
+        self, archive_file: ArchiveFile, language: str | None, symbols: list[Symbol],
+        manifest: ManifestResult | None, doc: DocPage | None,
+    ) -> None:
+        summary = self.summary
+        summary.files += 1
+        summary.bytes += archive_file.size
+        summary.symbols += len(symbols)
+        if language is not None:
+            share = summary.languages.setdefault(language, LanguageShare(language))
+            share.files += 1
+            share.bytes += archive_file.size
+        if manifest is not None:
+            summary.manifests.append(manifest)
+        if doc is not None:
+            summary.docs += 1
+            best = summary.readme
+            if doc.kind == "readme" and (best is None or readme_rank(doc.path) < readme_rank(best.path)):
+                summary.readme = doc
+
+    def _record_skip(self, skipped: Skipped) -> None:
+        self.summary.skipped_count += 1
+        if len(self.summary.skipped) < self.options.limits.max_skipped_kept:
+            self.summary.skipped.append(skipped)

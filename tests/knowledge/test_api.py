@@ -1,0 +1,62 @@
+"""The JSON API for agents, behind personal API tokens that only their owner can use."""
+from __future__ import annotations
+
+import pytest
+
+from integrations.models import Repository, Workspace
+from knowledge.models import ApiToken, KnowledgeLayer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def layer(signed_in, connect_oauth):
+    connect_oauth(signed_in)
+    workspace = Workspace.objects.get(slug="acme")
+    signed_in.post("/integrations/bitbucket/workspaces/link/", {"workspace": [workspace.pk]})
+    signed_in.post("/knowledge/layers/create/", {"repository": [Repository.objects.get(workspace=workspace, slug="api").pk]})
+    return KnowledgeLayer.objects.get()
+
+
+def new_token(client, name="agent") -> str:
+    page = client.post("/profile/tokens/", {"name": name}, follow=True).content.decode()
+    start = page.index('<code id="new-token">') + len('<code id="new-token">')
+    return page[start:page.index("</code>", start)]
+
+
+def api(client, path, token):
+    return client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_a_token_is_shown_once_stored_hashed_and_opens_the_api(signed_in, layer, client):
+    token = new_token(signed_in)
+    assert token.startswith("strata_")
+    assert token not in signed_in.get("/profile/").content.decode()  # shown once
+    assert not ApiToken.objects.filter(token_hash=token).exists() and ApiToken.objects.get().prefix == token[:12]
+
+    layers = api(client, "/api/v1/layers", token).json()["layers"]
+    assert [(item["id"], item["repository"], item["status"]) for item in layers] == [(layer.pk, "acme/api", "active")]
+    results = api(client, "/api/v1/search?q=create_app", token).json()["results"]
+    assert {"kind": "symbol", "path": "acme/app.py", "line": 4}.items() <= results[0].items()
+    file = api(client, f"/api/v1/layers/{layer.pk}/files/acme/app.py", token).json()
+    assert "def create_app" in file["content"] and file["language"] == "Python"
+    symbols = api(client, f"/api/v1/layers/{layer.pk}/symbols?q=connect", token).json()["symbols"]
+    assert [(s["name"], s["path"], s["line"]) for s in symbols] == [("connect", "acme/db.py", 1)]
+
+
+def test_no_token_a_wrong_token_or_a_revoked_token_is_refused(signed_in, layer, client):
+    token = new_token(signed_in)
+    assert client.get("/api/v1/layers").status_code == 401
+    assert api(client, "/api/v1/layers", "strata_wrong").status_code == 401
+    signed_in.post(f"/profile/tokens/{ApiToken.objects.get().pk}/revoke/")
+    refused = api(client, "/api/v1/layers", token)
+    assert refused.status_code == 401 and "token" in refused.json()["error"]["message"]
+
+
+def test_another_users_token_sees_none_of_these_layers(signed_in, layer, client, make_user):
+    client.force_login(make_user("eve@example.com"))
+    token = new_token(client, "eve's agent")
+    assert api(client, "/api/v1/layers", token).json()["layers"] == []
+    assert api(client, f"/api/v1/layers/{layer.pk}/files/acme/app.py", token).status_code == 404
+    assert api(client, f"/api/v1/layers/{layer.pk}/symbols", token).status_code == 404
+    assert api(client, "/api/v1/search?q=create_app", token).json()["results"] == []
