@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.bitbucket"]
+pytest_plugins = ["tests.fixtures.bitbucket", "tests.fixtures.cluster"]
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
 # beside one unless told that this is deliberate.
