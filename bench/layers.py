@@ -1,0 +1,170 @@
+"""Knowledge layers end to end: ingest of the Django 5.2 source distribution served by the sandbox
+(MB/s, files/s, ratio to `ctags -R`), then search latency over six layers (p50/p95 for a literal,
+an identifier and a path; ratio to `rg`), and on PostgreSQL pg_trgm measured against tsvector."""
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from bench.harness import ROOT, emit, sandbox
+
+DJANGO = "django==5.2.19"
+PACKAGES = ["requests", "urllib3", "idna", "pygments", "jsonschema"]
+QUERIES = {"literal": "Content-Type", "identifier": "get_object_or_404", "path": "middleware/csrf"}
+RUNS = 40
+TOKEN = "bench-layers-token"
+SCOPES = ["read:user:bitbucket", "read:workspace:bitbucket", "read:repository:bitbucket"]
+WORK = ROOT / "bench" / ".work"
+
+
+def _sdist() -> Path:
+    WORK.mkdir(parents=True, exist_ok=True)
+    found = sorted(WORK.glob("django-*.tar.gz"))
+    if not found:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-binary", ":all:", "--no-deps", DJANGO,
+                        "-d", str(WORK)], check=True)
+        found = sorted(WORK.glob("django-*.tar.gz"))
+    return found[-1]
+
+
+def _seed(path: Path, sdist: Path) -> None:
+    repos = [{"workspace": "bench", "slug": "django", "source": {"archive": str(sdist)}}]
+    repos += [{"workspace": "bench", "slug": name, "source": {"python_package": name}} for name in PACKAGES]
+    path.write_text(json.dumps({
+        "users": [{"nickname": "bench", "email": "bench@example.com", "api_tokens": [{"token": TOKEN, "scopes": SCOPES}]}],
+        "workspaces": [{"slug": "bench", "name": "Bench", "members": {"bench": "owner"}}],
+        "repositories": repos,
+    }))
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[max(0, round(0.95 * len(ordered)) - 1)] * 1000
+
+
+def _timed(fn, runs: int = RUNS) -> list[float]:
+    fn()  # warm caches once, as a user's second query would find them
+    out = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def _ctags_seconds(tree: Path) -> float | None:
+    if not shutil.which("ctags"):
+        return None
+    started = time.perf_counter()
+    subprocess.run(["ctags", "-R", "-f", str(tree.parent / "tags"), str(tree)], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def _rg_seconds(tree: Path, query: str, *, path: bool = False) -> float | None:
+    if not shutil.which("rg"):
+        return None
+    command = ["rg", "--files", str(tree)] if path else ["rg", "-n", "-i", "-F", "--max-count", "3", query, str(tree)]
+
+    def run():
+        subprocess.run(command, capture_output=True)
+
+    return statistics.median(_timed(run, runs=10))
+
+
+def run() -> None:
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from integrations.models import Repository, Workspace
+    from integrations.services.connection import connection_connect_api_token
+    from integrations.services.workspaces import workspaces_link
+    from knowledge.models import Generation, KnowledgeLayer
+    from knowledge.search import search
+    from knowledge.services.layers import layers_create
+
+    sdist = _sdist()
+    with tempfile.TemporaryDirectory() as tmp:
+        seed = Path(tmp) / "seed.json"
+        _seed(seed, sdist)
+        with sandbox(seed) as url:
+            settings.BITBUCKET_API_URL = settings.BITBUCKET_WEB_URL = url
+            user = get_user_model().objects.create_user(username="bench-layers", email="bench-layers@example.com")
+            connection = connection_connect_api_token(user=user, email="bench@example.com", token=TOKEN)
+            workspaces_link(connection=connection, workspace_ids=Workspace.objects.filter(connection=connection).values_list("pk", flat=True))
+            django_repo = Repository.objects.get(workspace__connection=connection, slug="django")
+            started = time.perf_counter()
+            layers_create(user=user, repository_ids=[django_repo.pk])
+            seconds = time.perf_counter() - started
+            layer = KnowledgeLayer.objects.get(repository=django_repo)
+            assert layer.status == KnowledgeLayer.Status.ACTIVE, layer.failure_reason
+            stats = Generation.objects.get(layer=layer, number=layer.active_generation).stats
+            others = Repository.objects.filter(workspace__connection=connection).exclude(pk=django_repo.pk)
+            layers_create(user=user, repository_ids=others.values_list("pk", flat=True))
+        layer_count = KnowledgeLayer.objects.filter(repository__workspace__connection=connection, status="active").count()
+
+        tree = Path(tmp) / "tree"
+        with tarfile.open(sdist) as tar:
+            tar.extractall(tree, filter="data")  # the bench's own copy for ctags and rg, not the product
+        ctags = _ctags_seconds(tree)
+        mb = stats["bytes"] / 1e6
+        emit("ingest_django_sdist", files=stats["files"], symbols=stats["symbols"], megabytes=round(mb, 1),
+             archive_megabytes=round(sdist.stat().st_size / 1e6, 1), seconds=round(seconds, 2),
+             mb_per_s=round(mb / seconds, 1), files_per_s=round(stats["files"] / seconds), ctags_seconds=ctags and round(ctags, 2),
+             ratio_to_ctags=ctags and round(seconds / ctags, 1), database=connection_vendor())
+
+        for kind, query in QUERIES.items():
+            samples = _timed(lambda: search(user=user, query=query))
+            p50, p95 = _percentiles(samples)
+            hits = len(search(user=user, query=query))
+            rg = _rg_seconds(tree, query, path=kind == "path")
+            emit(f"search_{kind}", query=query, layers=layer_count, hits=hits, p50_ms=round(p50, 1), p95_ms=round(p95, 1),
+                 rg_ms=rg and round(rg * 1000, 1), ratio_to_rg=rg and round(p50 / (rg * 1000), 2), database=connection_vendor())
+        if connection_vendor() == "postgresql":
+            _trigram_against_tsvector(user)
+
+
+def connection_vendor() -> str:
+    from django.db import connection
+
+    return connection.vendor
+
+
+def _trigram_against_tsvector(user) -> None:
+    """The same content queries through pg_trgm (the product's choice) and through a tsvector index."""
+    from django.db import connection
+
+    from knowledge.search import active_generations
+
+    generation_ids = list(active_generations(user=user).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute("CREATE INDEX bench_layerfile_tsv ON knowledge_layerfile USING gin (to_tsvector('simple', content))")
+        tsv_build = time.perf_counter() - started
+        cursor.execute("SELECT pg_relation_size('bench_layerfile_tsv'), pg_relation_size('layerfile_content_trgm')")
+        tsv_size, trgm_size = cursor.fetchone()
+        for kind in ("literal", "identifier"):
+            query = QUERIES[kind]
+
+            def trigram():
+                cursor.execute("SELECT id FROM knowledge_layerfile WHERE generation_id = ANY(%s) AND content ILIKE %s LIMIT 30",
+                               [generation_ids, f"%{query}%"])
+                return len(cursor.fetchall())
+
+            def tsvector():
+                cursor.execute("SELECT id FROM knowledge_layerfile WHERE generation_id = ANY(%s) AND "
+                               "to_tsvector('simple', content) @@ phraseto_tsquery('simple', %s) LIMIT 30", [generation_ids, query])
+                return len(cursor.fetchall())
+
+            t50, _ = _percentiles(_timed(trigram))
+            v50, _ = _percentiles(_timed(tsvector))
+            emit(f"index_{kind}", query=query, trigram_p50_ms=round(t50, 2), tsvector_p50_ms=round(v50, 2),
+                 trigram_hits=trigram(), tsvector_hits=tsvector(), trigram_index_mb=round(trgm_size / 1e6, 1),
+                 tsvector_index_mb=round(tsv_size / 1e6, 1), tsvector_build_s=round(tsv_build, 2))
+        cursor.execute("DROP INDEX bench_layerfile_tsv")

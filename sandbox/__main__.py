@@ -1,0 +1,37 @@
+"""Command line: `python -m sandbox --port 8001 --seed FILE` serves the sandbox until interrupted."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sandbox.seed import SeedError
+from sandbox.server import Sandbox
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001, help="0 picks a free port")
+    parser.add_argument("--seed", type=Path, help="seed JSON file (see sandbox/README.md)")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    args = parser.parse_args(argv)
+    try:
+        server = Sandbox((args.host, args.port), args.seed.resolve() if args.seed else None,
+                         verbose=args.verbose)
+    except SeedError as problem:
+        print(f"sandbox: {problem}", file=sys.stderr)
+        return 2
+    # Tests and `make demo` wait for exactly this line.
+    print(f"sandbox listening on {server.url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
