@@ -28,14 +28,16 @@ def setup_django() -> None:
 
 @contextmanager
 def throwaway_database():
-    """A fresh database (test_<name>) for the run, dropped afterwards."""
+    """A fresh database (test_<name>) for the run, dropped afterwards unless BENCH_KEEPDB=1."""
     from django.db import connection
 
+    keep = os.environ.get("BENCH_KEEPDB") == "1"
     name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         yield name
     finally:
-        connection.creation.destroy_test_db(name, verbosity=0)
+        if not keep:
+            connection.creation.destroy_test_db(name, verbosity=0)
 
 
 @contextmanager
