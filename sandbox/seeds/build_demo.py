@@ -200,7 +200,8 @@ def fleet() -> list[dict]:
 def demo() -> dict:
     return {
         "consumers": [{"key": "strata-demo", "secret": "strata-demo-secret", "name": "Strata",
-                       "description": "Strata builds knowledge layers of your repositories."}],
+                       "description": "Strata builds knowledge layers of your repositories.",
+                       "callback_url": "http://127.0.0.1:8000/accounts/bitbucket/login/callback/"}],
         "users": [
             {"nickname": "alice", "display_name": "Alice Archer", "email": "alice@example.com",
              "api_tokens": [{"token": "ATATT3xFfGF0-demo-alice-read-and-webhooks", "scopes": ALL_SCOPES}]},
