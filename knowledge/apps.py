@@ -11,7 +11,7 @@ class KnowledgeConfig(AppConfig):
         from integrations.services.deletion import register_dependent
         from knowledge import models as m
 
-        for model in (m.Symbol, m.Dependency, m.SkippedFile, m.Doc, m.LayerFile):
+        for model in (m.Symbol, m.ContentChunk, m.Dependency, m.SkippedFile, m.Doc, m.LayerFile):
             register_dependent(model, repository_path="generation__layer__repository")
         register_dependent(m.Generation, repository_path="layer__repository")
         register_dependent(m.KnowledgeLayer, repository_path="repository")

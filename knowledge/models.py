@@ -70,6 +70,18 @@ class LayerFile(models.Model):
         indexes = [models.Index(fields=["generation", "path"], name="layerfile_generation_path")]
 
 
+class ContentChunk(models.Model):
+    """Up to CHUNK_LINES consecutive lines of a text file: the unit the content search indexes.
+
+    Small rows keep index rechecks cheap and give the line of a hit without reading whole files.
+    """
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="chunks")
+    file = models.ForeignKey(LayerFile, on_delete=models.CASCADE, related_name="chunks")
+    start_line = models.PositiveIntegerField()
+    text = models.TextField()
+
+
 class Symbol(models.Model):
     generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="symbols")
     file = models.ForeignKey(LayerFile, on_delete=models.CASCADE, related_name="symbols")

@@ -9,7 +9,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from integrations.models import Connection, Workspace
-from knowledge.models import Generation, LayerFile, Symbol
+from knowledge.models import ContentChunk, Generation, LayerFile, Symbol
 
 MAX_QUERY = 200
 LINES_PER_FILE = 3
@@ -63,24 +63,27 @@ def _contains(queryset: QuerySet, column: str, query: str) -> QuerySet:
     if connection.vendor == "postgresql":
         pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         return queryset.extra(where=[f'"{table}"."{column}" ILIKE %s'], params=[pattern])
-    if connection.vendor == "sqlite" and table == "knowledge_layerfile" and len(query) >= 3:
+    if connection.vendor == "sqlite" and table == "knowledge_contentchunk" and len(query) >= 3:
         phrase = '"' + query.replace('"', '""') + '"'
         return queryset.extra(
-            where=[f'"{table}"."id" IN (SELECT rowid FROM knowledge_layerfile_fts WHERE knowledge_layerfile_fts MATCH %s)'],
-            params=[f"{{{column}}} : {phrase}"],
+            where=[f'"{table}"."id" IN (SELECT rowid FROM knowledge_contentchunk_fts WHERE knowledge_contentchunk_fts MATCH %s)'],
+            params=[phrase],
         )
     return queryset.filter(**{f"{column}__icontains": query})
 
 
-def _matching_lines(content: str, query: str) -> list[tuple[int, str]]:
-    needle = query.lower()
-    found = []
-    for number, line in enumerate(content.splitlines(), start=1):
-        if needle in line.lower():
-            found.append((number, line.strip()[:240]))
-            if len(found) == LINES_PER_FILE:
-                break
-    return found
+def _content_hits(chunks, query: str, limit: int) -> list[Hit]:
+    needle, hits, per_file = query.lower(), [], {}
+    for chunk in chunks:
+        for offset, line in enumerate(chunk.text.split("\n")):
+            if needle not in line.lower() or per_file.get(chunk.file_id, 0) >= LINES_PER_FILE:
+                continue
+            per_file[chunk.file_id] = per_file.get(chunk.file_id, 0) + 1
+            hits.append(Hit("content", chunk.generation.layer_id, chunk.generation.layer.repository.full_name,
+                            chunk.file.path, chunk.start_line + offset, highlight(line.strip()[:240], query)))
+            if len(hits) >= limit:
+                return hits
+    return hits
 
 
 def search(*, user, query: str, limit: int = 30) -> list[Hit]:
@@ -99,16 +102,14 @@ def search(*, user, query: str, limit: int = 30) -> list[Hit]:
     for s in ranked:
         hits.append(Hit("symbol", s.generation.layer_id, s.generation.layer.repository.full_name, s.file.path, s.line,
                         highlight(f"{s.kind} {s.container + '.' if s.container else ''}{s.name}", query), s.name, s.kind))
-    files = (
-        _contains(LayerFile.objects.filter(generation__in=generations), "content", query)
-        .select_related("generation__layer__repository")
-        .only("id", "path", "content", "generation__layer_id", "generation__layer__repository__full_name")
-        .order_by("path")[:limit]
+    # No ORDER BY: the index scan can stop as soon as enough chunks matched.
+    chunks = (
+        _contains(ContentChunk.objects.filter(generation__in=generations), "text", query)
+        .select_related("file", "generation__layer__repository")
+        .only("id", "start_line", "text", "file_id", "file__path", "generation__layer_id",
+              "generation__layer__repository__full_name")[: limit * 2]
     )
-    for f in files:
-        for line, text in _matching_lines(f.content, query):
-            hits.append(Hit("content", f.generation.layer_id, f.generation.layer.repository.full_name, f.path, line,
-                            highlight(text, query)))
+    hits.extend(_content_hits(chunks, query, limit))
     paths = (
         _contains(LayerFile.objects.filter(generation__in=generations), "path", query)
         .select_related("generation__layer__repository")

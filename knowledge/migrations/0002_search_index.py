@@ -1,34 +1,37 @@
-"""Full-text search indexes: pg_trgm GIN indexes on PostgreSQL, an FTS5 trigram table on SQLite.
+"""Search indexes: pg_trgm GIN indexes on PostgreSQL, FTS5 trigram tables on SQLite.
 
 Both give substring semantics, which is what searching code needs (identifiers, punctuation,
-partial names); bench/search.py measures pg_trgm against a tsvector index on the same data.
+partial paths); bench/layers.py measures pg_trgm against a tsvector index on the same data.
+Content is indexed per chunk of lines (knowledge_contentchunk), not per file: rechecks stay cheap
+and a hit's line comes with it. The chunk index keeps a large (1 GB) pending list so a build's inserts
+stay fast; knowledge.tasks.compact_search_index merges it once a generation is live.
 """
 from django.db import migrations
 
 POSTGRES = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX IF NOT EXISTS layerfile_content_trgm ON knowledge_layerfile USING gin (content gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS contentchunk_text_trgm ON knowledge_contentchunk USING gin (text gin_trgm_ops)"
+    " WITH (fastupdate = on, gin_pending_list_limit = 1048576)",
     "CREATE INDEX IF NOT EXISTS layerfile_path_trgm ON knowledge_layerfile USING gin (path gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS symbol_name_trgm ON knowledge_symbol USING gin (name gin_trgm_ops)",
 ]
 POSTGRES_REVERSE = [
-    "DROP INDEX IF EXISTS layerfile_content_trgm",
+    "DROP INDEX IF EXISTS contentchunk_text_trgm",
     "DROP INDEX IF EXISTS layerfile_path_trgm",
     "DROP INDEX IF EXISTS symbol_name_trgm",
 ]
 SQLITE = [
-    "CREATE VIRTUAL TABLE IF NOT EXISTS knowledge_layerfile_fts USING fts5("
-    "path, content, content='knowledge_layerfile', content_rowid='id', tokenize='trigram')",
-    "CREATE TRIGGER IF NOT EXISTS knowledge_layerfile_fts_insert AFTER INSERT ON knowledge_layerfile BEGIN "
-    "INSERT INTO knowledge_layerfile_fts(rowid, path, content) VALUES (new.id, new.path, new.content); END",
-    "CREATE TRIGGER IF NOT EXISTS knowledge_layerfile_fts_delete AFTER DELETE ON knowledge_layerfile BEGIN "
-    "INSERT INTO knowledge_layerfile_fts(knowledge_layerfile_fts, rowid, path, content) "
-    "VALUES ('delete', old.id, old.path, old.content); END",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS knowledge_contentchunk_fts USING fts5("
+    "text, content='knowledge_contentchunk', content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS knowledge_contentchunk_fts_insert AFTER INSERT ON knowledge_contentchunk BEGIN "
+    "INSERT INTO knowledge_contentchunk_fts(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER IF NOT EXISTS knowledge_contentchunk_fts_delete AFTER DELETE ON knowledge_contentchunk BEGIN "
+    "INSERT INTO knowledge_contentchunk_fts(knowledge_contentchunk_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
 ]
 SQLITE_REVERSE = [
-    "DROP TRIGGER IF EXISTS knowledge_layerfile_fts_insert",
-    "DROP TRIGGER IF EXISTS knowledge_layerfile_fts_delete",
-    "DROP TABLE IF EXISTS knowledge_layerfile_fts",
+    "DROP TRIGGER IF EXISTS knowledge_contentchunk_fts_insert",
+    "DROP TRIGGER IF EXISTS knowledge_contentchunk_fts_delete",
+    "DROP TABLE IF EXISTS knowledge_contentchunk_fts",
 ]
 
 

@@ -165,6 +165,7 @@ def _activate(layer: KnowledgeLayer, generation: Generation, stats: dict) -> Non
         )
     for old in Generation.objects.filter(layer=layer).exclude(pk=generation.pk).values_list("pk", flat=True):
         generation_purge(generation_id=old)
+    async_task("knowledge.tasks.compact_search_index", task_name="compact-search-index")
     log.info("knowledge.layer.built", extra={"layer": layer.pk, "files": stats["files"]})
 
 

@@ -3,18 +3,72 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import connection, models
+
 from integrations.services.deletion import delete_in_chunks
 from knowledge.ingest.pipeline import FileResult, IngestSummary
-from knowledge.models import Dependency, Doc, Generation, LayerFile, SkippedFile, Symbol
+from knowledge.models import ContentChunk, Dependency, Doc, Generation, LayerFile, SkippedFile, Symbol
 
 # NUL cannot be stored in PostgreSQL text; such content is not searchable text anyway.
 _NUL = "\x00"
+CHUNK_LINES = 50
+CHUNK_CHARS = 4096
 
 
 def _text(result: FileResult) -> str:
     if result.text is None or _NUL in result.text:
         return ""
     return result.text
+
+
+def chunks_of(text: str) -> list[tuple[int, str]]:
+    """(first line, text) pieces of at most CHUNK_LINES lines and about CHUNK_CHARS characters."""
+    pieces, lines, size, start = [], [], 0, 1
+    for number, line in enumerate(text.split("\n"), start=1):
+        if lines and (len(lines) >= CHUNK_LINES or size + len(line) > CHUNK_CHARS):
+            pieces.append((start, "\n".join(lines)))
+            lines, size, start = [], 0, number
+        lines.append(line[:CHUNK_CHARS])
+        size += len(line) + 1
+    if lines and any(lines):
+        pieces.append((start, "\n".join(lines)))
+    return pieces
+
+
+def _copy(table: str, columns: list[str], rows: Iterable[tuple]) -> None:
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def insert_rows(model: type[models.Model], columns: list[str], rows: list[tuple]) -> None:
+    """Insert plain tuples without building model instances: COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        _copy(table, columns, rows)
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES ({', '.join(['%s'] * len(columns))})", rows
+        )
+
+
+def insert_files(files: list[LayerFile]) -> None:
+    """Insert LayerFile rows and set their ids (the chunks and symbols point at them)."""
+    if connection.vendor != "postgresql":
+        LayerFile.objects.bulk_create(files, batch_size=500)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('knowledge_layerfile', 'id')) FROM generate_series(1, %s)", [len(files)])
+        for obj, (pk,) in zip(files, cursor.fetchall()):
+            obj.pk = pk
+    fields = LayerFile._meta.concrete_fields
+    _copy("knowledge_layerfile", [f.column for f in fields], [tuple(getattr(obj, f.attname) for f in fields) for obj in files])
 
 
 class GenerationWriter:
@@ -25,19 +79,22 @@ class GenerationWriter:
 
     def write(self, batch: Iterable[FileResult]) -> int:
         batch = list(batch)
-        files = LayerFile.objects.bulk_create([
+        files = [
             LayerFile(
                 generation=self.generation, path=r.path, size=r.size, sha256=r.sha256, language=r.language or "",
                 lines=r.lines, is_binary=r.binary, is_vendored=r.vendored, is_generated=r.generated,
                 is_truncated=r.truncated, content=_text(r),
             )
             for r in batch
-        ])
-        symbols, dependencies, docs = [], [], []
+        ]
+        insert_files(files)
+        generation_id = self.generation.pk
+        symbols, dependencies, docs, chunks = [], [], [], []
         for row, result in zip(files, batch):
+            if row.content and not (row.is_vendored or row.is_generated):
+                chunks.extend((generation_id, row.pk, start, text) for start, text in chunks_of(row.content))
             symbols.extend(
-                Symbol(generation=self.generation, file=row, kind=str(s.kind), name=s.name[:255],
-                       container=(s.container or "")[:255], line=s.line, end_line=s.end_line)
+                (generation_id, row.pk, str(s.kind), s.name[:255], (s.container or "")[:255], s.line, s.end_line)
                 for s in result.symbols
             )
             if result.manifest is not None:
@@ -50,7 +107,8 @@ class GenerationWriter:
             if result.doc is not None:
                 docs.append(Doc(generation=self.generation, path=result.doc.path, title=result.doc.title[:255],
                                 html=result.doc.html, kind=result.doc.kind))
-        Symbol.objects.bulk_create(symbols, batch_size=2000)
+        insert_rows(Symbol, ["generation_id", "file_id", "kind", "name", "container", "line", "end_line"], symbols)
+        insert_rows(ContentChunk, ["generation_id", "file_id", "start_line", "text"], chunks)
         Dependency.objects.bulk_create(dependencies, batch_size=2000)
         Doc.objects.bulk_create(docs, batch_size=200)
         return len(files)
@@ -78,6 +136,6 @@ class GenerationWriter:
 
 def generation_purge(*, generation_id: int) -> None:
     """Delete a generation and its rows, children first, in chunks."""
-    for model in (Symbol, Dependency, SkippedFile, Doc, LayerFile):
+    for model in (Symbol, ContentChunk, Dependency, SkippedFile, Doc, LayerFile):
         delete_in_chunks(model._base_manager.filter(generation_id=generation_id))
     Generation.objects.filter(pk=generation_id).delete()

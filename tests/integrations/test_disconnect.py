@@ -9,7 +9,7 @@ from integrations import tasks
 from integrations.models import Connection, Repository, Workspace
 from integrations.services import deletion
 from webhooks.models import Hook
-from knowledge.models import Dependency, Doc, Generation, KnowledgeLayer, LayerFile, SkippedFile, Symbol
+from knowledge.models import ContentChunk, Dependency, Doc, Generation, KnowledgeLayer, LayerFile, SkippedFile, Symbol
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,6 +34,7 @@ def fill_layers(workspace: Workspace) -> None:
             for n in range(3):
                 file = LayerFile.objects.create(generation=generation, path=f"src/m{n}.py", size=10, sha256="0" * 64, content="def f(): pass")
                 Symbol.objects.bulk_create(Symbol(generation=generation, file=file, kind="function", name=f"f{k}", line=k + 1) for k in range(2))
+                ContentChunk.objects.create(generation=generation, file=file, start_line=1, text=file.content)
             Dependency.objects.create(generation=generation, ecosystem="pypi", name="django", manifest="requirements.txt")
             SkippedFile.objects.create(generation=generation, path="logo.png", reason="binary")
             Doc.objects.create(generation=generation, path="README.md", html="<p>hi</p>")
@@ -61,6 +62,7 @@ def test_disconnecting_a_workspace_deletes_its_rows_and_no_others(signed_in, two
         "knowledge_generation": owned * 2,
         "knowledge_layerfile": owned * 2 * 3,
         "knowledge_symbol": owned * 2 * 3 * 2,
+        "knowledge_contentchunk": owned * 2 * 3,
         "knowledge_dependency": owned * 2,
         "knowledge_skippedfile": owned * 2,
         "knowledge_doc": owned * 2,
@@ -117,7 +119,7 @@ def test_disconnect_bitbucket_deletes_everything_and_needs_a_new_authorisation(s
     assert "All repository data and knowledge layers will be permanently deleted" in page
     signed_in.post("/integrations/bitbucket/disconnect/")
     assert (Connection.objects.count(), Workspace.objects.count(), Repository.objects.count()) == (0, 0, 0)
-    assert sum(m.objects.count() for m in (KnowledgeLayer, Generation, LayerFile, Symbol, Dependency, SkippedFile, Doc)) == 0
+    assert sum(m.objects.count() for m in (KnowledgeLayer, Generation, LayerFile, ContentChunk, Symbol, Dependency, SkippedFile, Doc)) == 0
     assert "Connect Bitbucket" in signed_in.get("/integrations/").content.decode()
     again = connect_oauth(signed_in)  # goes through the consent page again
     assert "Connected to Bitbucket as" in again.content.decode()
