@@ -19,6 +19,9 @@ def emit(bench: str, **metrics) -> None:
 
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # A throwaway database needs no real secrets.
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+    os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1mZXJuZXQta2V5LTMyLWJ5dGVzLSE=")
     os.environ["Q_SYNC"] = "1"  # jobs run in-process so a bench measures the work, not polling
     sys.path.insert(0, str(ROOT))
     import django

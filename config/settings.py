@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,8 +28,11 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The default key is only good for a laptop: `manage.py check --deploy` flags it in production.
-SECRET_KEY = env("SECRET_KEY", "django-insecure-strata-development-key-change-me")
+# Outside DEBUG a missing key is an error, never a silent public default: sessions and the
+# encryption of stored tokens depend on it.
+SECRET_KEY = env("SECRET_KEY") or ("django-insecure-strata-development-key" if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for development).")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", PUBLIC_URL)
@@ -50,9 +54,11 @@ def _derived_fernet_key(secret: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(("strata-fields:" + secret).encode()).digest()).decode()
 
 
-# Comma-separated Fernet keys; the first encrypts, all decrypt (rotation). Without any, a key is
-# derived from SECRET_KEY so a laptop works out of the box; production sets its own.
-FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or [_derived_fernet_key(SECRET_KEY)]
+# Comma-separated Fernet keys; the first encrypts, all decrypt (rotation). In DEBUG a key derived
+# from SECRET_KEY lets a laptop work out of the box; production must set its own.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or ([_derived_fernet_key(SECRET_KEY)] if DEBUG else [])
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("Set FIELD_ENCRYPTION_KEYS (comma-separated Fernet keys) or DEBUG=1 for development.")
 
 REDIS_URL = env("REDIS_URL")
 

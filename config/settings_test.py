@@ -1,6 +1,12 @@
 """Settings for the test suite: jobs run in-process (django-q2 sync mode), fast password hashing."""
-from config.settings import *  # noqa: F401,F403
-from config.settings import DATABASES, Q_CLUSTER
+import os
+
+# Throwaway secrets for tests only (production refuses to start without real ones).
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZlcm5ldC1rZXktMzItYnl0ZXMtISE=")
+
+from config.settings import *  # noqa: E402,F401,F403
+from config.settings import DATABASES, Q_CLUSTER  # noqa: E402
 
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

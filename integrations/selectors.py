@@ -27,6 +27,7 @@ def repositories_for(*, user, query: str = "", workspace_slug: str = "") -> Quer
     ).select_related("workspace")
     if workspace_slug:
         repos = repos.filter(workspace__slug=workspace_slug)
+    query = query.replace("\x00", "")
     if query:
         repos = repos.filter(Q(name__icontains=query) | Q(full_name__icontains=query) | Q(language__icontains=query))
     return repos.order_by("workspace__name", "name")

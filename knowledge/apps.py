@@ -1,4 +1,14 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_schedules(sender, **kwargs) -> None:
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name="resume-stalled-layers",
+        defaults={"func": "knowledge.tasks.resume_stalled_layers", "schedule_type": Schedule.MINUTES, "minutes": 5},
+    )
 
 
 class KnowledgeConfig(AppConfig):
@@ -6,6 +16,7 @@ class KnowledgeConfig(AppConfig):
     verbose_name = "Knowledge layers"
 
     def ready(self) -> None:
+        post_migrate.connect(_ensure_schedules, sender=self)
         # Tell integrations which of our tables hang off a repository, children first, so that
         # disconnecting deletes them without integrations importing this app.
         from integrations.services.deletion import register_dependent

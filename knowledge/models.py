@@ -27,6 +27,8 @@ class KnowledgeLayer(models.Model):
     # A generation number, not a foreign key: deletion removes generations before layers.
     active_generation = models.PositiveIntegerField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True, help_text="Stats of the serving generation.")
+    # Set when a rebuild is asked for while one runs (a push mid-build): it runs again after.
+    rebuild_requested = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -11,20 +11,22 @@ from knowledge.models import ApiToken
 from knowledge.services.tokens import api_token_create, api_token_revoke
 
 
+def _page(request: HttpRequest, new_token: dict | None = None, status: int = 200) -> HttpResponse:
+    tokens = ApiToken.objects.filter(user=request.user)
+    return render(request, "knowledge/profile.html", {"tokens": tokens, "new_token": new_token}, status=status)
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    tokens = ApiToken.objects.filter(user=request.user)
-    new_token = request.session.pop("new_api_token", None)
-    return render(request, "knowledge/profile.html", {"tokens": tokens, "new_token": new_token})
+    return _page(request)
 
 
 @login_required
 @require_POST
 def create_token(request: HttpRequest) -> HttpResponse:
     row, token = api_token_create(user=request.user, name=request.POST.get("name", ""))
-    # Shown on the next page load only; never stored in plain text.
-    request.session["new_api_token"] = {"name": row.name, "token": token}
-    return redirect("profile")
+    # Shown in this answer only: the plain token is never stored, not even in the session.
+    return _page(request, {"name": row.name, "token": token}, status=201)
 
 
 @login_required

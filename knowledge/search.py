@@ -1,6 +1,7 @@
 """Search over a user's active layers: symbol names, paths and file content, with snippets."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db import connection
@@ -47,14 +48,18 @@ def active_generations(*, user) -> QuerySet[Generation]:
 
 def highlight(text: str, query: str) -> SafeString:
     """Escape `text` and wrap every case-insensitive occurrence of `query` in <mark>."""
-    lowered, needle = text.lower(), query.lower()
     out, start = [], 0
-    while needle and (found := lowered.find(needle, start)) != -1:
-        out.append(escape(text[start:found]))
-        out.append(f"<mark>{escape(text[found:found + len(needle)])}</mark>")
-        start = found + len(needle)
+    for match in re.finditer(re.escape(query), text, re.IGNORECASE) if query else ():
+        out.append(escape(text[start:match.start()]))
+        out.append(f"<mark>{escape(match.group())}</mark>")
+        start = match.end()
     out.append(escape(text[start:]))
     return mark_safe("".join(out))
+
+
+def clean_query(query: str) -> str:
+    """What a person typed, minus what no database column can hold (NUL), at a sane length."""
+    return query.replace("\x00", "").strip()[:MAX_QUERY]
 
 
 def _contains(queryset: QuerySet, column: str, query: str) -> QuerySet:
@@ -88,7 +93,7 @@ def _content_hits(chunks, query: str, limit: int) -> list[Hit]:
 
 def search(*, user, query: str, limit: int = 30) -> list[Hit]:
     """Symbols first (exact names before partial ones), then content lines, then paths."""
-    query = query.strip()[:MAX_QUERY]
+    query = clean_query(query)
     if not query:
         return []
     generations = active_generations(user=user)

@@ -1,13 +1,19 @@
 """django-q2 jobs of the knowledge app: thin doors that take primary keys."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 
-from knowledge.services.layers import layer_build
+from knowledge.services.layers import layer_build, layers_resume_stalled
 
 
 def build_layer(layer_id: int) -> None:
     layer_build(layer_id=layer_id)
+
+
+def resume_stalled_layers() -> int:
+    """Scheduled: a build with no progress for longer than a job may run has lost its worker."""
+    return layers_resume_stalled(stalled_after_s=settings.Q_CLUSTER["timeout"] + 60)
 
 
 def compact_search_index() -> None:

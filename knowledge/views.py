@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from integrations.models import Workspace
@@ -19,6 +20,14 @@ from knowledge.selectors import layer_for, layers_for, serving_generation
 from knowledge.services.layers import layer_requeue, layers_create
 
 BUSY = (KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING)
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """Redirect to the page the form came from, if it is one of ours."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(default)
 
 
 @login_required
@@ -54,7 +63,7 @@ def create_layers(request: HttpRequest) -> HttpResponse:
     else:
         queued = layers_create(user=request.user, repository_ids=ids)
         messages.success(request, f"Queued {queued} knowledge layer{'s' if queued != 1 else ''}.")
-    return redirect(request.POST.get("next") or "knowledge:repositories")
+    return _back(request, "knowledge:repositories")
 
 
 @login_required
@@ -63,7 +72,7 @@ def retry_layer(request: HttpRequest, pk: int) -> HttpResponse:
     layer = layer_for(user=request.user, layer_id=pk)
     if layer_requeue(layer_id=layer.pk):
         messages.success(request, f"Rebuilding the knowledge layer of {layer.repository.full_name}.")
-    return redirect(request.POST.get("next") or "knowledge:layers")
+    return _back(request, "knowledge:layers")
 
 
 def _tree(paths: list[str]) -> list[tuple[int, str, str]]:

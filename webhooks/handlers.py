@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django_q.tasks import async_task
 
-from integrations.models import Repository, Workspace
+from integrations.models import Connection, Repository, Workspace
 from knowledge.models import KnowledgeLayer
 from knowledge.services.layers import layer_requeue
 from webhooks.models import Delivery
@@ -22,7 +22,9 @@ def on_push(delivery: Delivery) -> str:
     API by the rebuild, never taken from the payload (at most 5 commits, possibly truncated).
     """
     repo_uuid = (delivery.payload.get("repository") or {}).get("uuid")
-    workspace = Workspace.objects.filter(pk=delivery.hook.workspace_id, status=Workspace.Status.ACTIVE).first()
+    workspace = Workspace.objects.filter(
+        pk=delivery.hook.workspace_id, status=Workspace.Status.ACTIVE, connection__status=Connection.Status.CONNECTED
+    ).first()
     if workspace is None or not repo_uuid:
         return "ignored"
     transaction.on_commit(lambda: async_task("integrations.tasks.sync_repositories", workspace.pk, task_name=f"sync-repositories-{workspace.pk}"))
@@ -35,7 +37,9 @@ def on_push(delivery: Delivery) -> str:
         if (change.get("new") or {}).get("type") == "branch"
     }
     layer = KnowledgeLayer.objects.filter(repository=repo).first()
-    if layer is not None and repo.mainbranch in changed:
+    # An empty mainbranch (first push to an empty repository) or a renamed one: rebuild anyway,
+    # the build reads the main branch afresh.
+    if layer is not None and (not repo.mainbranch or repo.mainbranch in changed):
         layer_requeue(layer_id=layer.pk)
         return "processed (layer rebuild queued)"
     return "processed"

@@ -145,6 +145,9 @@ class BitbucketClient:
         expected: tuple[int, ...] = (200,),
     ) -> requests.Response:
         url = self._url(path_or_url)
+        # A POST that timed out or met a 5xx may have happened: repeating it could do it twice.
+        # Only a 429 (refused before any work) is safe to repeat for it.
+        idempotent = method in {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
         if self.credentials.needs_refresh():
             self.credentials.refresh()
         refreshed = False
@@ -159,7 +162,7 @@ class BitbucketClient:
                 )
             except (requests.Timeout, requests.ConnectionError) as exc:
                 log.warning("bitbucket.request.failed", extra={"method": method, "url": url, "attempt": attempt})
-                if attempt >= self.max_attempts:
+                if attempt >= self.max_attempts or not idempotent:
                     kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
                     raise BitbucketUnavailable(f"Bitbucket {kind} ({method} {urlsplit(url).path}) after {attempt} attempts.") from exc
                 self._sleep(attempt, None)
@@ -173,7 +176,8 @@ class BitbucketClient:
                 if self.credentials.refresh():
                     continue
                 raise BitbucketAuthError(f"Bitbucket no longer accepts our credentials: {error_message(response)}", status=401)
-            if status in (429, 500, 502, 503, 504) and attempt < self.max_attempts:
+            retryable = status == 429 or (idempotent and status in (500, 502, 503, 504))
+            if retryable and attempt < self.max_attempts:
                 response.close()
                 log.warning("bitbucket.request.retry", extra={"status": status, "url": url, "attempt": attempt})
                 self._sleep(attempt, response)

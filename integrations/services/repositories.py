@@ -7,10 +7,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from integrations.bitbucket.errors import BitbucketError
+from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.deletion import repositories_purge
 from integrations.services.tokens import client_for
+from integrations.services.workspaces import ACCESS_LOST
 
 log = logging.getLogger("bitbucket.repositories")
 
@@ -29,14 +30,44 @@ def _fields(data: dict) -> dict:
     }
 
 
+def _confirmed_gone(client, workspace: Workspace, missing: list[Repository]) -> list[int]:
+    """Which repositories missing from a listing are really gone: deletion needs proof.
+
+    A member who lost access to the workspace gets an empty listing, not an error, and a
+    repository can slip between pages while the listing is read. So the workspace must still be
+    ours, and each repository must answer 404 on its own, before anything is deleted.
+    """
+    try:
+        ours = any(
+            access.get("workspace", {}).get("uuid") == workspace.uuid
+            for access in client.paginate("/2.0/user/workspaces")
+        )
+        if not ours:
+            Workspace.objects.filter(pk=workspace.pk, status=Workspace.Status.ACTIVE).update(
+                status=Workspace.Status.INACTIVE, accessible=False, inactive_reason=ACCESS_LOST, updated_at=timezone.now()
+            )
+            return []
+        gone = []
+        for repo in missing:
+            try:
+                client.get(f"/2.0/repositories/{workspace.uuid}/{repo.uuid}")
+            except BitbucketNotFound:
+                gone.append(repo.pk)
+        return gone
+    except BitbucketError as exc:
+        log.warning("bitbucket.repositories.prune-unconfirmed", extra={"workspace": workspace.pk, "error": exc.message})
+        return []
+
+
 def repositories_sync(*, workspace_id: int) -> None:
     """Load every repository of an Active workspace; prune only after a complete listing."""
     workspace = Workspace.objects.select_related("connection").get(pk=workspace_id)
     if workspace.status != Workspace.Status.ACTIVE or workspace.connection.status != Connection.Status.CONNECTED:
         return
+    client = client_for(workspace.connection)
     try:
         # Address the workspace by UUID: it survives a rename of the slug.
-        listing = list(client_for(workspace.connection).paginate(f"/2.0/repositories/{workspace.uuid}", {"role": "member"}))
+        listing = list(client.paginate(f"/2.0/repositories/{workspace.uuid}", {"role": "member"}))
     except BitbucketError as exc:
         Workspace.objects.filter(pk=workspace_id).update(
             repositories_error=f"Loading repositories failed; nothing was changed. {exc.message}"
@@ -62,8 +93,9 @@ def repositories_sync(*, workspace_id: int) -> None:
             if changed:
                 Repository.objects.filter(pk=repo.pk).update(**changed, updated_at=timezone.now())
         Repository.objects.bulk_create(new, batch_size=500)
-        gone = [repo.pk for uuid, repo in known.items() if uuid not in seen]
+        missing = [repo for uuid, repo in known.items() if uuid not in seen]
         Workspace.objects.filter(pk=workspace_id).update(repositories_synced_at=timezone.now(), repositories_error="")
+    gone = _confirmed_gone(client, workspace, missing) if missing else []
     if gone:
         repositories_purge(repository_ids=gone)
     log.info("bitbucket.repositories.synced", extra={"workspace": workspace_id, "count": len(seen), "removed": len(gone)})

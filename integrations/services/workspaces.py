@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError
+from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError, BitbucketPermissionError
 from integrations.models import Connection, Workspace
-from integrations.services.tokens import client_for
+from integrations.services.tokens import client_for, connection_mark_reconnect
 from integrations.signals import workspace_linked
 
 log = logging.getLogger("bitbucket.workspaces")
@@ -33,19 +33,27 @@ def workspaces_sync(*, connection_id: int) -> None:
     """
     connection = Connection.objects.get(pk=connection_id)
     if connection.status != Connection.Status.CONNECTED:
+        # Whoever set "Refreshing" must not leave the page waiting for a job that will not run.
+        Connection.objects.filter(pk=connection_id, sync_state=Connection.SyncState.RUNNING).update(sync_state=Connection.SyncState.IDLE)
         return
     Connection.objects.filter(pk=connection_id).update(sync_state=Connection.SyncState.RUNNING, sync_error="")
     try:
         listing = list(client_for(connection).paginate("/2.0/user/workspaces"))
     except BitbucketError as exc:
-        reason = (
-            "Bitbucket no longer accepts this connection: reconnect it."
-            if isinstance(exc, BitbucketAuthError)
-            else f"Refreshing workspaces failed; nothing was changed. {exc.message}"
-        )
+        if isinstance(exc, (BitbucketAuthError, BitbucketPermissionError)):
+            # 401/403 mean "reconnect", never "you have no workspaces".
+            connection_mark_reconnect(connection_id=connection_id, reason=exc.message)
+            reason = "Bitbucket no longer accepts this connection: reconnect it. Nothing was changed."
+        else:
+            reason = f"Refreshing workspaces failed; nothing was changed. {exc.message}"
         Connection.objects.filter(pk=connection_id).update(sync_state=Connection.SyncState.FAILED, sync_error=reason)
         log.warning("bitbucket.workspaces.listing-failed", extra={"connection": connection_id})
         return
+    except Exception:
+        Connection.objects.filter(pk=connection_id).update(
+            sync_state=Connection.SyncState.FAILED, sync_error="Refreshing workspaces failed unexpectedly; nothing was changed."
+        )
+        raise
     _apply_listing(connection, listing)
 
 
@@ -85,6 +93,8 @@ def _apply_listing(connection: Connection, listing: list[dict]) -> None:
 
 def workspaces_link(*, connection: Connection, workspace_ids: Iterable[int]) -> int:
     """Make the chosen accessible workspaces Active and load their repositories."""
+    if connection.status != Connection.Status.CONNECTED:
+        return 0
     ids = list(
         Workspace.objects.filter(connection=connection, pk__in=list(workspace_ids), accessible=True)
         .exclude(status=Workspace.Status.DISCONNECTING)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -48,13 +49,39 @@ def layers_create(*, user, repository_ids: Iterable[int]) -> int:
 
 
 def layer_requeue(*, layer_id: int) -> bool:
-    """Queue a rebuild (Retry, or a push) unless one is already queued or running."""
+    """Queue a rebuild (Retry, or a push); while one runs, ask for another once it ends."""
     updated = KnowledgeLayer.objects.filter(pk=layer_id).exclude(
         status__in=[KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING]
-    ).update(status=KnowledgeLayer.Status.QUEUED, failure_reason="", files_done=0, updated_at=timezone.now())
+    ).update(status=KnowledgeLayer.Status.QUEUED, failure_reason="", files_done=0, rebuild_requested=False,
+             updated_at=timezone.now())
     if updated:
         _enqueue_build(layer_id)
+    else:
+        KnowledgeLayer.objects.filter(pk=layer_id, status=KnowledgeLayer.Status.SYNCING).update(rebuild_requested=True)
     return bool(updated)
+
+
+def _rebuild_if_requested(layer_id: int) -> None:
+    if KnowledgeLayer.objects.filter(pk=layer_id, rebuild_requested=True).exists():
+        layer_requeue(layer_id=layer_id)
+
+
+def layers_resume_stalled(*, stalled_after_s: int) -> int:
+    """Fail builds whose worker died (no progress for too long) and re-enqueue lost Queued ones."""
+    cutoff = timezone.now() - timedelta(seconds=stalled_after_s)
+    stalled = list(KnowledgeLayer.objects.filter(status=KnowledgeLayer.Status.SYNCING, updated_at__lt=cutoff).values_list("pk", flat=True))
+    for layer_id in stalled:
+        for generation_id in Generation.objects.filter(layer_id=layer_id, status=Generation.Status.BUILDING).values_list("pk", flat=True):
+            generation_purge(generation_id=generation_id)
+        KnowledgeLayer.objects.filter(pk=layer_id, status=KnowledgeLayer.Status.SYNCING, updated_at__lt=cutoff).update(
+            status=KnowledgeLayer.Status.FAILED, updated_at=timezone.now(),
+            failure_reason="The build stopped without finishing (the worker restarted or timed out); press Retry.",
+        )
+    lost = list(KnowledgeLayer.objects.filter(status=KnowledgeLayer.Status.QUEUED, updated_at__lt=cutoff).values_list("pk", flat=True))
+    for layer_id in lost:
+        KnowledgeLayer.objects.filter(pk=layer_id).update(updated_at=timezone.now())
+        _enqueue_build(layer_id)
+    return len(stalled) + len(lost)
 
 
 def _limits() -> ArchiveLimits:
@@ -67,18 +94,28 @@ def _limits() -> ArchiveLimits:
 
 
 def _head_commit(client, repo: Repository) -> tuple[str, str]:
-    """(branch, commit hash) of the main branch, read fresh from Bitbucket."""
+    """(full name, commit hash) of the main branch's head, read fresh from Bitbucket.
+
+    The full name comes from this answer, not from our rows: a rename since the last refresh
+    would otherwise send the archive request to a name that no longer exists.
+    """
     base = f"/2.0/repositories/{repo.workspace.uuid}/{repo.uuid}"
     data = client.get(base)
     branch = (data.get("mainbranch") or {}).get("name")
     if not branch:
         raise LayerBuildFailed("The repository is empty: it has no main branch to read yet.")
     head = client.get(f"{base}/refs/branches/{branch}")
-    return branch, head["target"]["hash"]
+    return data.get("full_name") or repo.full_name, head["target"]["hash"]
 
 
 def layer_build(*, layer_id: int) -> None:
     """Build a new generation; switch to it atomically, or keep the previous one on failure."""
+    if not KnowledgeLayer.objects.filter(pk=layer_id, repository__workspace__connection__status=Connection.Status.CONNECTED).exists():
+        KnowledgeLayer.objects.filter(pk=layer_id, status=KnowledgeLayer.Status.QUEUED).update(
+            status=KnowledgeLayer.Status.FAILED, updated_at=timezone.now(),
+            failure_reason="Bitbucket no longer accepts this connection: reconnect it on Integrations, then Retry.",
+        )
+        return
     claimed = KnowledgeLayer.objects.filter(pk=layer_id, status=KnowledgeLayer.Status.QUEUED).update(
         status=KnowledgeLayer.Status.SYNCING, files_done=0, updated_at=timezone.now()
     )
@@ -90,17 +127,18 @@ def layer_build(*, layer_id: int) -> None:
     generation = Generation.objects.create(layer=layer, number=number)
     try:
         client = client_for(repo.workspace.connection)
-        _, commit = _head_commit(client, repo)
+        full_name, commit = _head_commit(client, repo)
         Generation.objects.filter(pk=generation.pk).update(commit=commit)
-        stats = _ingest(client, layer, generation, commit)
+        stats = _ingest(client, layer, generation, full_name, commit)
+        _activate(layer, generation, stats)
     except (LayerBuildFailed, BitbucketError, ArchiveRejected) as exc:
         _fail(layer, generation, _reason(exc))
-        return
     except Exception:
         log.exception("knowledge.layer.build-crashed", extra={"layer": layer_id})
         _fail(layer, generation, "The build stopped on an unexpected error; press Retry. The previous version is still served.")
         raise
-    _activate(layer, generation, stats)
+    finally:
+        _rebuild_if_requested(layer_id)
 
 
 def _reason(exc: Exception) -> str:
@@ -113,9 +151,9 @@ def _reason(exc: Exception) -> str:
     return getattr(exc, "message", None) or str(exc)
 
 
-def _ingest(client, layer: KnowledgeLayer, generation: Generation, commit: str) -> dict:
-    repo = layer.repository
-    response = client.archive(repo.workspace.slug, repo.slug, commit)
+def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: str, commit: str) -> dict:
+    workspace_slug, repo_slug = full_name.split("/", 1)
+    response = client.archive(workspace_slug, repo_slug, commit)
     expected = int(response.headers.get("Content-Length") or 0)
     writer = GenerationWriter(generation)
     estimate = done = 0
@@ -132,7 +170,8 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, commit: str) 
         if batch:
             done += writer.write(batch)
             batch = []
-            KnowledgeLayer.objects.filter(pk=layer.pk).update(files_done=done, files_total=max(estimate, done))
+            # Also the heartbeat the stalled-build sweep looks at.
+            KnowledgeLayer.objects.filter(pk=layer.pk).update(files_done=done, files_total=max(estimate, done), updated_at=timezone.now())
 
     ingest = Ingest(response.raw, IngestOptions(limits=_limits()), on_progress=progress)
     partial_reason = None

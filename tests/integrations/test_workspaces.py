@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from integrations import tasks
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.workspaces import ACCESS_LOST
 
@@ -145,3 +146,26 @@ def test_more_than_100_workspaces_are_all_listed(signed_in, connected, bitbucket
     assert Workspace.objects.filter(slug__startswith="team-").count() == 105
     page = signed_in.get("/integrations/bitbucket/workspaces/").content.decode()
     assert "Team 000" in page and "Team 104" in page
+
+
+def test_losing_access_gives_an_empty_listing_yet_deletes_nothing(signed_in, connected, bitbucket):
+    ws = Workspace.objects.get(slug="acme")
+    link(signed_in, ws)
+    repos = Repository.objects.filter(workspace=ws).count()
+    assert repos
+    bitbucket.control("POST", "/_sandbox/workspaces/acme/members", json={"user": "alice", "role": None})
+    tasks.sync_repositories(ws.pk)  # e.g. a push arrives, or an admin presses Refresh
+    ws.refresh_from_db()
+    assert Repository.objects.filter(workspace=ws).count() == repos
+    assert ws.status == Workspace.Status.INACTIVE and ws.inactive_reason == ACCESS_LOST
+
+
+def test_a_revoked_api_token_asks_for_reconnect_and_keeps_everything(signed_in, bitbucket, seed):
+    alice = next(u for u in seed["users"] if u["nickname"] == "alice")
+    token = max(alice["api_tokens"], key=lambda t: len(t["scopes"]))
+    signed_in.post("/integrations/bitbucket/token/", {"email": alice["email"], "token": token["token"]})
+    bitbucket.control("POST", "/_sandbox/users/alice/revoke", json={"api_tokens": True})
+    count = Workspace.objects.count()
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    connection = Connection.objects.get()
+    assert connection.status == Connection.Status.RECONNECT and Workspace.objects.count() == count

@@ -8,6 +8,8 @@ import tarfile
 import pytest
 
 from integrations.models import Repository, Workspace
+from knowledge import tasks
+from knowledge.services.layers import layer_build, layer_requeue
 from knowledge.models import Dependency, Generation, KnowledgeLayer, LayerFile, Symbol
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -156,3 +158,44 @@ def test_a_truncated_archive_fails_and_stores_nothing_half_built(signed_in, acme
     assert layer.status == KnowledgeLayer.Status.FAILED and "cut short" in layer.failure_reason
     assert layer.active_generation is None
     assert not Generation.objects.filter(layer=layer).exists() and not LayerFile.objects.exists()
+
+
+def test_a_build_whose_worker_died_is_failed_by_the_sweep_and_can_be_retried(signed_in, acme):
+    create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
+    layer = KnowledgeLayer.objects.get()
+    generation = Generation.objects.create(layer=layer, number=9)  # what the dead worker left
+    LayerFile.objects.create(generation=generation, path="half.py", size=1, sha256="0" * 64)
+    KnowledgeLayer.objects.filter(pk=layer.pk).update(status=KnowledgeLayer.Status.SYNCING, updated_at="2000-01-01T00:00:00Z")
+    assert tasks.resume_stalled_layers() == 1
+    layer.refresh_from_db()
+    assert layer.status == KnowledgeLayer.Status.FAILED and "press Retry" in layer.failure_reason
+    assert layer.active_generation == 1 and not Generation.objects.filter(number=9).exists()
+    signed_in.post(f"/knowledge/layers/{layer.pk}/retry/")
+    layer.refresh_from_db()
+    assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.active_generation == 2
+
+
+def test_a_rebuild_asked_for_during_a_build_runs_after_it(signed_in, acme):
+    repo = Repository.objects.get(workspace=acme, slug="api")
+    layer = KnowledgeLayer.objects.create(repository=repo, status=KnowledgeLayer.Status.SYNCING)
+    assert layer_requeue(layer_id=layer.pk) is False  # busy: remembered, not lost
+    KnowledgeLayer.objects.filter(pk=layer.pk).update(status=KnowledgeLayer.Status.QUEUED)
+    layer_build(layer_id=layer.pk)
+    layer.refresh_from_db()
+    assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.active_generation == 2 and not layer.rebuild_requested
+
+
+def test_forms_only_send_the_user_back_to_our_own_pages(signed_in, acme):
+    repo = Repository.objects.get(workspace=acme, slug="api")
+    answer = signed_in.post("/knowledge/layers/create/", {"repository": [repo.pk], "next": "https://evil.example/x"})
+    assert answer.status_code == 302 and answer["Location"] == "/knowledge/repositories/"
+    answer = signed_in.post("/knowledge/layers/create/", {"repository": [repo.pk], "next": "/knowledge/?q=1"})
+    assert answer["Location"] == "/knowledge/?q=1"
+
+
+def test_odd_search_input_answers_normally(signed_in, acme):
+    create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
+    for query in ["\x00create_app", "x" * 5000, "'; DROP TABLE x; --", "%_", "İİ"]:
+        assert signed_in.get("/search/", {"q": query}).status_code == 200
+        assert signed_in.get("/knowledge/repositories/", {"q": query}).status_code == 200
+    assert "<mark>create_app</mark>" in signed_in.get("/search/", {"q": "\x00create_app"}).content.decode()

@@ -121,3 +121,9 @@ def test_a_push_to_the_main_branch_rebuilds_the_layer(acme, signed_in, bitbucket
     layer.refresh_from_db()
     assert layer.active_generation == 2 and layer.status == KnowledgeLayer.Status.ACTIVE
     assert Symbol.objects.filter(name="after_push", generation__layer=layer).exists()
+
+
+def test_a_signature_with_non_ascii_characters_is_refused_not_a_crash(acme, client):
+    hook = Hook.objects.get(workspace=acme)
+    answer = post_delivery(client, hook, b"{}", request_uuid=str(uuid.uuid4()), signature="sha256=é")
+    assert answer.status_code == 401 and Delivery.objects.count() == 0
