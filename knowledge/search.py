@@ -96,12 +96,15 @@ def search(*, user, query: str, limit: int = 30) -> list[Hit]:
     query = clean_query(query)
     if not query:
         return []
-    generations = active_generations(user=user)
+    # One small query for the ids, then plain `IN (…)` filters the planner handles best.
+    generations = list(active_generations(user=user).values_list("pk", flat=True))
+    if not generations:
+        return []
     hits: list[Hit] = []
     symbols = (
         _contains(Symbol.objects.filter(generation__in=generations), "name", query)
         .select_related("file", "generation__layer__repository")
-        .order_by("name", "file__path", "line")[: limit * 4]
+        .order_by()[: limit * 4]
     )
     ranked = sorted(symbols, key=lambda s: (s.name.lower() != query.lower(), len(s.name), s.file.path))[:limit]
     for s in ranked:
@@ -119,8 +122,8 @@ def search(*, user, query: str, limit: int = 30) -> list[Hit]:
         _contains(LayerFile.objects.filter(generation__in=generations), "path", query)
         .select_related("generation__layer__repository")
         .only("id", "path", "generation__layer_id", "generation__layer__repository__full_name")
-        .order_by("path")[:limit]
+        .order_by()[:limit]
     )
-    for f in paths:
+    for f in sorted(paths, key=lambda f: (len(f.path), f.path)):
         hits.append(Hit("path", f.generation.layer_id, f.generation.layer.repository.full_name, f.path, 1, highlight(f.path, query)))
     return hits

@@ -17,7 +17,8 @@ def resume_stalled_layers() -> int:
 
 
 def compact_search_index() -> None:
-    """Merge the content index's pending list (PostgreSQL GIN) so searches stop scanning it."""
+    """Merge the search indexes' pending lists (PostgreSQL GIN) so searches stop scanning them."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT gin_clean_pending_list('contentchunk_text_trgm'::regclass)")
+            for index in ("contentchunk_text_trgm", "symbol_name_trgm", "layerfile_path_trgm"):
+                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])

@@ -3,8 +3,8 @@
 Both give substring semantics, which is what searching code needs (identifiers, punctuation,
 partial paths); bench/layers.py measures pg_trgm against a tsvector index on the same data.
 Content is indexed per chunk of lines (knowledge_contentchunk), not per file: rechecks stay cheap
-and a hit's line comes with it. The chunk index keeps a large (1 GB) pending list so a build's inserts
-stay fast; knowledge.tasks.compact_search_index merges it once a generation is live.
+and a hit's line comes with it. The GIN indexes keep a large (1 GB) pending list so a build's inserts
+stay fast; knowledge.tasks.compact_search_index merges them once a generation is live.
 """
 from django.db import migrations
 
@@ -12,8 +12,10 @@ POSTGRES = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS contentchunk_text_trgm ON knowledge_contentchunk USING gin (text gin_trgm_ops)"
     " WITH (fastupdate = on, gin_pending_list_limit = 1048576)",
-    "CREATE INDEX IF NOT EXISTS layerfile_path_trgm ON knowledge_layerfile USING gin (path gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS symbol_name_trgm ON knowledge_symbol USING gin (name gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS layerfile_path_trgm ON knowledge_layerfile USING gin (path gin_trgm_ops)"
+    " WITH (fastupdate = on, gin_pending_list_limit = 1048576)",
+    "CREATE INDEX IF NOT EXISTS symbol_name_trgm ON knowledge_symbol USING gin (name gin_trgm_ops)"
+    " WITH (fastupdate = on, gin_pending_list_limit = 1048576)",
 ]
 POSTGRES_REVERSE = [
     "DROP INDEX IF EXISTS contentchunk_text_trgm",
