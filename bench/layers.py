@@ -124,7 +124,7 @@ def run() -> None:
              ratio_to_ctags=ctags and round(seconds / ctags, 1), database=connection_vendor())
 
         for kind, query in QUERIES.items():
-            samples = _timed(lambda: search(user=user, query=query))
+            samples = _timed(lambda query=query: search(user=user, query=query))
             p50, p95 = _percentiles(samples)
             hits = len(search(user=user, query=query))
             rg = _rg_seconds(tree, query, path=kind == "path")
@@ -156,12 +156,12 @@ def _trigram_against_tsvector(user) -> None:
         for kind in ("literal", "identifier"):
             query = QUERIES[kind]
 
-            def trigram():
+            def trigram(query=query):
                 cursor.execute("SELECT id FROM knowledge_contentchunk WHERE generation_id = ANY(%s) AND text ILIKE %s LIMIT 30",
                                [generation_ids, f"%{query}%"])
                 return len(cursor.fetchall())
 
-            def tsvector():
+            def tsvector(query=query):
                 cursor.execute("SELECT id FROM knowledge_contentchunk WHERE generation_id = ANY(%s) AND "
                                "to_tsvector('simple', text) @@ phraseto_tsquery('simple', %s) LIMIT 30", [generation_ids, query])
                 return len(cursor.fetchall())

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from knowledge.ingest.archive import (
-    MiB,
     ArchiveFile,
     ArchiveLimits,
     ArchiveReader,
     ArchiveRejected,
     ArchiveStats,
+    MiB,
     Skipped,
     SkipReason,
 )

@@ -65,7 +65,7 @@ def insert_files(files: list[LayerFile]) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence('knowledge_layerfile', 'id')) FROM generate_series(1, %s)", [len(files)])
-        for obj, (pk,) in zip(files, cursor.fetchall()):
+        for obj, (pk,) in zip(files, cursor.fetchall(), strict=True):
             obj.pk = pk
     fields = LayerFile._meta.concrete_fields
     _copy("knowledge_layerfile", [f.column for f in fields], [tuple(getattr(obj, f.attname) for f in fields) for obj in files])
@@ -90,7 +90,7 @@ class GenerationWriter:
         insert_files(files)
         generation_id = self.generation.pk
         symbols, dependencies, docs, chunks = [], [], [], []
-        for row, result in zip(files, batch):
+        for row, result in zip(files, batch, strict=True):
             if row.content and not (row.is_vendored or row.is_generated):
                 chunks.extend((generation_id, row.pk, start, text) for start, text in chunks_of(row.content))
             symbols.extend(

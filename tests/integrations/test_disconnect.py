@@ -8,8 +8,8 @@ from django.core.management import call_command
 from integrations import tasks
 from integrations.models import Connection, Repository, Workspace
 from integrations.services import deletion
-from webhooks.models import Hook
 from knowledge.models import ContentChunk, Dependency, Doc, Generation, KnowledgeLayer, LayerFile, SkippedFile, Symbol
+from webhooks.models import Hook
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connections
 
-from integrations.bitbucket.errors import BitbucketAuthError
+from integrations.bitbucket.errors import BitbucketAuthError, BitbucketUnavailable
 from integrations.models import Connection
 from integrations.services.tokens import client_for
 
@@ -68,7 +68,7 @@ def test_a_refused_refresh_marks_reconnect_and_keeps_the_tokens(connected, bitbu
 def test_a_bitbucket_outage_during_refresh_is_not_a_reconnect(connected, bitbucket):
     bitbucket.control("POST", "/_sandbox/tokens/expire")
     bitbucket.control("POST", "/_sandbox/faults", json={"path": "/site/oauth2/access_token", "status": 503, "times": 1})
-    with pytest.raises(Exception):
+    with pytest.raises(BitbucketUnavailable):
         client_for(connected).get("/2.0/user")
     connected.refresh_from_db()
     assert connected.status == Connection.Status.CONNECTED

@@ -41,7 +41,7 @@ def test_a_workspace_with_more_than_100_repositories_is_loaded_page_by_page(sign
     bitbucket.control("POST", "/_sandbox/repositories", json=[{"workspace": ws.slug, "slug": f"extra-{n:03d}"} for n in range(130)])
     link(signed_in, ws)
     assert Repository.objects.filter(workspace=ws, slug__startswith="extra-").count() == 130
-    pages = [r for r in bitbucket.requests_seen() if r["path"].startswith(f"/2.0/repositories/")]
+    pages = [r for r in bitbucket.requests_seen() if r["path"].startswith("/2.0/repositories/")]
     assert len(pages) >= 2 and all(p["status"] == 200 for p in pages)  # pagelen is capped at 100
 
 

@@ -11,12 +11,12 @@ import tracemalloc
 import pytest
 
 from knowledge.ingest.archive import (
-    KiB,
-    MiB,
     ArchiveLimits,
     ArchiveReader,
     ArchiveRejected,
     ArchiveTruncated,
+    KiB,
+    MiB,
     Skipped,
     SkipReason,
 )

@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from knowledge.ingest.archive import KiB, ArchiveLimits, ArchiveTruncated, SkipReason
+from knowledge.ingest.archive import ArchiveLimits, ArchiveTruncated, KiB, SkipReason
 from knowledge.ingest.dependencies import Scope
 from knowledge.ingest.pipeline import FileResult, Ingest, IngestOptions
 from knowledge.ingest.symbols import Symbol, SymbolKind

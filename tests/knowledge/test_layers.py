@@ -9,8 +9,8 @@ import pytest
 
 from integrations.models import Repository, Workspace
 from knowledge import tasks
-from knowledge.services.layers import layer_build, layer_requeue
 from knowledge.models import Dependency, Generation, KnowledgeLayer, LayerFile, Symbol
+from knowledge.services.layers import layer_build, layer_requeue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
