@@ -17,7 +17,7 @@ from integrations.services.tokens import client_for
 from knowledge.ingest.archive import ArchiveLimits, ArchiveRejected, ArchiveStats, ArchiveTruncated
 from knowledge.ingest.pipeline import Ingest, IngestOptions
 from knowledge.models import Generation, KnowledgeLayer
-from knowledge.services.writer import GenerationWriter, generation_purge
+from knowledge.services.writer import ChunkStream, GenerationWriter, generation_purge
 
 log = logging.getLogger("knowledge.layers")
 
@@ -155,7 +155,6 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
     workspace_slug, repo_slug = full_name.split("/", 1)
     response = client.archive(workspace_slug, repo_slug, commit)
     expected = int(response.headers.get("Content-Length") or 0)
-    writer = GenerationWriter(generation)
     estimate = done = 0
     batch: list = []
 
@@ -175,18 +174,20 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
 
     ingest = Ingest(response.raw, IngestOptions(limits=_limits()), on_progress=progress)
     partial_reason = None
-    try:
-        with response:
-            for result in ingest:
-                batch.append(result)
-                if len(batch) >= BATCH:
-                    flush()
-    except ArchiveTruncated:
-        raise
-    except ArchiveRejected as exc:
-        # A cap was reached (size, file count): keep what was read and say what was left out.
-        partial_reason = exc.reason
-    flush()
+    with ChunkStream() as chunks:
+        writer = GenerationWriter(generation, chunks)
+        try:
+            with response:
+                for result in ingest:
+                    batch.append(result)
+                    if len(batch) >= BATCH:
+                        flush()
+        except ArchiveTruncated:
+            raise
+        except ArchiveRejected as exc:
+            # A cap was reached (size, file count): keep what was read and say what was left out.
+            partial_reason = exc.reason
+        flush()
     stats = writer.finish(ingest.summary)
     if partial_reason:
         stats["notes"].append(f"Stopped early: {partial_reason}. The layer holds the files read before that point.")

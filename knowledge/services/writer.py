@@ -71,11 +71,59 @@ def insert_files(files: list[LayerFile]) -> None:
     _copy("knowledge_layerfile", [f.column for f in fields], [tuple(getattr(obj, f.attname) for f in fields) for obj in files])
 
 
+CHUNK_COLUMNS = ["generation_id", "file_id", "start_line", "text"]
+
+
+class ChunkStream:
+    """Where a build's content chunks go: on PostgreSQL one COPY, open for the whole build, on a
+    connection of its own, fed through psycopg's queued writer.
+
+    Computing the trigrams of the content index is most of the database's work; streaming lets
+    PostgreSQL do it on the other core while this process goes on parsing, instead of waiting at
+    the end of every batch. The chunks commit when the stream closes, before the generation goes
+    live. Anywhere else (SQLite, or inside a transaction whose files the other connection could
+    not see) chunks are inserted batch by batch on the main connection.
+    """
+
+    def __init__(self):
+        self._conn = self._copy_cm = self._copy = None
+
+    def __enter__(self) -> "ChunkStream":
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            import psycopg
+            from psycopg.copy import QueuedLibpqWriter
+
+            self._conn = psycopg.connect(**connection.get_connection_params())
+            cursor = self._conn.cursor()
+            columns = ", ".join(CHUNK_COLUMNS)
+            self._copy_cm = cursor.copy(f"COPY knowledge_contentchunk ({columns}) FROM STDIN", writer=QueuedLibpqWriter(cursor))
+            self._copy = self._copy_cm.__enter__()
+        return self
+
+    def write(self, rows: list[tuple]) -> None:
+        if self._copy is None:
+            insert_rows(ContentChunk, CHUNK_COLUMNS, rows)
+            return
+        for row in rows:
+            self._copy.write_row(row)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._copy_cm.__exit__(exc_type, exc, tb)
+            if exc_type is None:
+                self._conn.commit()
+        finally:
+            self._conn.close()
+
+
 class GenerationWriter:
     """Turns FileResults into rows of one generation, a batch at a time."""
 
-    def __init__(self, generation: Generation):
+    def __init__(self, generation: Generation, chunks: ChunkStream | None = None):
         self.generation = generation
+        self.chunks = chunks
 
     def write(self, batch: Iterable[FileResult]) -> int:
         batch = list(batch)
@@ -108,7 +156,10 @@ class GenerationWriter:
                 docs.append(Doc(generation=self.generation, path=result.doc.path, title=result.doc.title[:255],
                                 html=result.doc.html, kind=result.doc.kind))
         insert_rows(Symbol, ["generation_id", "file_id", "kind", "name", "container", "line", "end_line"], symbols)
-        insert_rows(ContentChunk, ["generation_id", "file_id", "start_line", "text"], chunks)
+        if self.chunks is not None:
+            self.chunks.write(chunks)
+        else:
+            insert_rows(ContentChunk, CHUNK_COLUMNS, chunks)
         Dependency.objects.bulk_create(dependencies, batch_size=2000)
         Doc.objects.bulk_create(docs, batch_size=200)
         return len(files)
