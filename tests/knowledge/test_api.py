@@ -3,18 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.models import Repository, Workspace
+from integrations.models import Repository
 from knowledge.models import ApiToken, KnowledgeLayer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def layer(signed_in, connect_oauth):
-    connect_oauth(signed_in)
-    workspace = Workspace.objects.get(slug="acme")
-    signed_in.post("/integrations/bitbucket/workspaces/link/", {"workspace": [workspace.pk]})
-    signed_in.post("/knowledge/layers/create/", {"repository": [Repository.objects.get(workspace=workspace, slug="api").pk]})
+def layer(signed_in, acme):
+    signed_in.post("/knowledge/layers/create/", {"repository": [Repository.objects.get(workspace=acme, slug="api").pk]})
     return KnowledgeLayer.objects.get()
 
 

@@ -7,20 +7,12 @@ import tarfile
 
 import pytest
 
-from integrations.models import Repository, Workspace
+from integrations.models import Repository
 from knowledge import tasks
 from knowledge.models import Dependency, Generation, KnowledgeLayer, LayerFile, Symbol
 from knowledge.services.layers import layer_build, layer_requeue
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def acme(signed_in, connect_oauth):
-    connect_oauth(signed_in)
-    workspace = Workspace.objects.get(slug="acme")
-    signed_in.post("/integrations/bitbucket/workspaces/link/", {"workspace": [workspace.pk]})
-    return workspace
 
 
 def create_layer(client, repo: Repository):

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 import pytest
 import requests
 
-from integrations.models import Connection, Repository, Workspace
+from integrations.models import Connection, Repository
 from knowledge.models import KnowledgeLayer, Symbol
 from tests.support import shared_path
 from webhooks.models import Delivery, Hook
@@ -25,14 +25,10 @@ def test_our_signature_check_accepts_bitbucket_s_real_signed_delivery():
     assert not signature_valid("Gkvl$k$wyNpQAF42", body + b" ", real)
 
 
-@pytest.fixture
-def acme(signed_in, connect_oauth, live_server, settings):
-    """alice owns acme, so linking it registers a workspace hook that points at this server."""
+@pytest.fixture(autouse=True)
+def public_url(live_server, settings):
+    """Hooks registered on link (alice owns acme) point at this test server."""
     settings.PUBLIC_URL = live_server.url
-    connect_oauth(signed_in)
-    workspace = Workspace.objects.get(slug="acme")
-    signed_in.post("/integrations/bitbucket/workspaces/link/", {"workspace": [workspace.pk]})
-    return workspace
 
 
 def sandbox_hooks(bitbucket) -> list[dict]:
