@@ -10,11 +10,16 @@ class WebhooksConfig(AppConfig):
 
         from integrations.services.deletion import register_cleanup
         from integrations.signals import workspace_linked
-        from webhooks.services import hooks_remove
+        from knowledge.signals import layer_created
+        from webhooks.registration import hooks_remove
 
         register_cleanup(hooks_remove)
 
         def on_linked(sender, workspace_id: int, **kwargs) -> None:
             async_task("webhooks.tasks.register_hooks", workspace_id, task_name=f"register-hooks-{workspace_id}")
 
+        def on_layer_created(sender, repository_id: int, **kwargs) -> None:
+            async_task("webhooks.tasks.register_repository_hook", repository_id, task_name=f"register-hook-repo-{repository_id}")
+
         workspace_linked.connect(on_linked, dispatch_uid="webhooks.register-on-link", weak=False)
+        layer_created.connect(on_layer_created, dispatch_uid="webhooks.register-on-layer", weak=False)

@@ -6,14 +6,16 @@ import uuid
 from django.db import models
 
 from integrations.crypto import EncryptedTextField
-from integrations.models import Workspace
+from integrations.models import Repository, Workspace
 
 
 class Hook(models.Model):
-    """A workspace hook we registered; `id` is in its URL, Bitbucket's own uuid in X-Hook-UUID."""
+    """A hook we registered; `id` is in its URL, Bitbucket's own uuid in X-Hook-UUID."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="hooks")
+    # Set for a repository hook; None for a workspace hook, which covers every repository.
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="hooks", null=True, blank=True)
     bitbucket_uuid = models.CharField(max_length=64, blank=True, db_index=True)
     secret = EncryptedTextField(editable=False)
     events = models.JSONField(default=list)

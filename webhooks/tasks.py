@@ -5,11 +5,15 @@ from django.utils import timezone
 
 from webhooks.handlers import HANDLERS
 from webhooks.models import Delivery
-from webhooks.services import hooks_register
+from webhooks.registration import hooks_register, hooks_register_repository
 
 
 def register_hooks(workspace_id: int) -> None:
     hooks_register(workspace_id=workspace_id)
+
+
+def register_repository_hook(repository_id: int) -> None:
+    hooks_register_repository(repository_id=repository_id)
 
 
 def process_delivery(delivery_id: int) -> str:

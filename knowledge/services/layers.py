@@ -18,6 +18,7 @@ from knowledge.ingest.archive import ArchiveLimits, ArchiveRejected, ArchiveStat
 from knowledge.ingest.pipeline import Ingest, IngestOptions
 from knowledge.models import Generation, KnowledgeLayer
 from knowledge.services.writer import ChunkStream, GenerationWriter, generation_purge
+from knowledge.signals import layer_created
 
 log = logging.getLogger("knowledge.layers")
 
@@ -45,6 +46,7 @@ def layers_create(*, user, repository_ids: Iterable[int]) -> int:
             queued += 1
             if created:
                 _enqueue_build(layer.pk)
+                transaction.on_commit(lambda pk=repo.pk: layer_created.send(sender=KnowledgeLayer, repository_id=pk))
     return queued
 
 

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 import pytest
 import requests
 
-from integrations.models import Connection, Repository
+from integrations.models import Connection, Repository, Workspace
 from knowledge.models import KnowledgeLayer, Symbol
 from tests.support import shared_path
 from webhooks.models import Delivery, Hook
@@ -123,3 +123,29 @@ def test_a_signature_with_non_ascii_characters_is_refused_not_a_crash(acme, clie
     hook = Hook.objects.get(workspace=acme)
     answer = post_delivery(client, hook, b"{}", request_uuid=str(uuid.uuid4()), signature="sha256=é")
     assert answer.status_code == 401 and Delivery.objects.count() == 0
+
+
+def test_where_alice_is_no_admin_each_layer_gets_a_repository_hook(signed_in, acme, bitbucket):
+    globex = Workspace.objects.get(slug="globex")
+    signed_in.post("/integrations/bitbucket/workspaces/link/", {"workspace": [globex.pk]})
+    assert not Hook.objects.filter(workspace=globex).exists()  # members cannot add workspace hooks
+    service = Repository.objects.get(workspace=globex, slug="service")
+    signed_in.post("/knowledge/layers/create/", {"repository": [service.pk]})
+    hook = Hook.objects.get(workspace=globex)
+    assert hook.repository == service
+    remote = [h for h in sandbox_hooks(bitbucket) if h["subject_type"] == "repository"]
+    assert [(h["subject"], h["uuid"]) for h in remote] == [("globex/service", hook.bitbucket_uuid)]
+
+    layer = KnowledgeLayer.objects.get(repository=service)
+    branch = service.mainbranch
+    bitbucket.control("POST", "/_sandbox/repositories/globex/service/commits",
+                      json={"branch": branch, "files": {"later.py": "def later():\n    pass\n"}, "message": "Push"})
+    bitbucket.wait_for_deliveries(lambda seen: any(d["hook_uuid"].strip("{}") == hook.bitbucket_uuid.strip("{}")
+                                                   and d.get("status") in (200, 202) for d in seen))
+    layer.refresh_from_db()
+    assert layer.active_generation == 2 and Symbol.objects.filter(name="later", generation__layer=layer).exists()
+
+    signed_in.post(f"/integrations/bitbucket/workspaces/{globex.pk}/disconnect/")
+    assert [h for h in sandbox_hooks(bitbucket) if h["subject_type"] == "repository"] == []
+    assert not Hook.objects.filter(workspace=globex).exists()
+    assert Hook.objects.filter(workspace=acme).count() == 1  # the other workspace keeps its hook

@@ -1,0 +1,122 @@
+"""Our hooks on Bitbucket: one per workspace we administer, else one per repository with a layer.
+
+Bitbucket lets only workspace admins create workspace hooks (they fire for every repository);
+elsewhere each repository that has a knowledge layer gets its own hook. Every hook carries a
+random secret, encrypted at rest, and is removed again when its workspace or repository leaves
+(404 counts as removed).
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+
+from django.conf import settings
+
+from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
+from integrations.models import Connection, Repository, Workspace
+from integrations.services.deletion import delete_in_chunks
+from integrations.services.tokens import client_for
+from webhooks.models import Delivery, Hook
+
+log = logging.getLogger("bitbucket.webhook")
+
+EVENTS = [
+    "repo:push",
+    "pullrequest:created",
+    "pullrequest:updated",
+    "pullrequest:fulfilled",
+    "pullrequest:rejected",
+]
+
+
+def _endpoint(workspace: Workspace, repository: Repository | None) -> str:
+    if repository is None:
+        return f"/2.0/workspaces/{workspace.uuid}/hooks"
+    return f"/2.0/repositories/{workspace.uuid}/{repository.uuid}/hooks"
+
+
+def _delete_remote(client, base: str, hooks: list[Hook]) -> None:
+    """Delete these hooks on Bitbucket, found by uuid and by our URL (404 counts as done).
+
+    Looking them up by URL too catches a hook whose creation answer never reached us.
+    """
+    ids = {str(hook.pk) for hook in hooks}
+    uuids = {hook.bitbucket_uuid for hook in hooks if hook.bitbucket_uuid}
+    try:
+        uuids |= {remote["uuid"] for remote in client.paginate(base)
+                  if any(f"/webhooks/bitbucket/{pk}/" in remote.get("url", "") for pk in ids)}
+    except BitbucketError as exc:
+        log.warning("bitbucket.webhook.list-failed", extra={"endpoint": base, "error": exc.message})
+    for uuid in uuids:
+        try:
+            client.delete(f"{base}/{uuid}")
+        except BitbucketNotFound:
+            pass
+
+
+def _create(workspace: Workspace, repository: Repository | None = None) -> Hook | None:
+    secret = secrets.token_urlsafe(48)
+    hook = Hook.objects.create(workspace=workspace, repository=repository, secret=secret, events=EVENTS)
+    client, base = client_for(workspace.connection), _endpoint(workspace, repository)
+    try:
+        created = client.post(base, {
+            "description": "Strata knowledge layers", "url": f"{settings.PUBLIC_URL}/webhooks/bitbucket/{hook.pk}/",
+            "active": True, "events": EVENTS, "secret": secret,
+        })
+    except BitbucketError as exc:
+        log.warning("bitbucket.webhook.register-failed", extra={"endpoint": base, "error": exc.message})
+        try:
+            _delete_remote(client, base, [hook])  # in case it was created after all
+        except BitbucketError:
+            pass
+        hook.delete()
+        return None
+    if not Hook.objects.filter(pk=hook.pk).update(bitbucket_uuid=created.get("uuid", "")):
+        # Disconnected meanwhile and our row is gone: take the new hook back down.
+        _delete_remote(client, base, [hook])
+        return None
+    log.info("bitbucket.webhook.registered", extra={"endpoint": base})
+    return hook
+
+
+def _live(workspace: Workspace) -> bool:
+    return workspace.status == Workspace.Status.ACTIVE and workspace.connection.status == Connection.Status.CONNECTED
+
+
+def hooks_register(*, workspace_id: int) -> Hook | None:
+    """A workspace hook, where the user administers the workspace and it has none yet."""
+    workspace = Workspace.objects.select_related("connection").get(pk=workspace_id)
+    if not _live(workspace) or not workspace.is_admin or Hook.objects.filter(workspace=workspace, repository=None).exists():
+        return None
+    return _create(workspace)
+
+
+def hooks_register_repository(*, repository_id: int) -> Hook | None:
+    """A repository hook, unless a workspace hook already covers the repository."""
+    repository = Repository.objects.select_related("workspace__connection").get(pk=repository_id)
+    workspace = repository.workspace
+    if not _live(workspace) or Hook.objects.filter(workspace=workspace).filter(repository=None).exists():
+        return None
+    if workspace.is_admin:
+        return hooks_register(workspace_id=workspace.pk)
+    if Hook.objects.filter(repository=repository).exists():
+        return None
+    return _create(workspace, repository)
+
+
+def hooks_remove(*, workspace_id: int | None = None, repository_ids: list[int] | None = None) -> None:
+    """Remove our hooks of a workspace, or of some repositories, from Bitbucket, then our rows."""
+    if workspace_id is not None:
+        hooks = Hook.objects.filter(workspace_id=workspace_id)
+    else:
+        hooks = Hook.objects.filter(repository_id__in=repository_ids or [])
+    hooks = list(hooks.select_related("workspace__connection", "repository"))
+    for hook in hooks:
+        try:
+            _delete_remote(client_for(hook.workspace.connection), _endpoint(hook.workspace, hook.repository), [hook])
+        except BitbucketError as exc:
+            # Our rows go regardless; a hook left on Bitbucket now points at a 404.
+            log.warning("bitbucket.webhook.remove-failed", extra={"hook": str(hook.pk), "error": exc.message})
+    ids = [hook.pk for hook in hooks]
+    delete_in_chunks(Delivery.objects.filter(hook_id__in=ids))
+    delete_in_chunks(Hook.objects.filter(pk__in=ids))
