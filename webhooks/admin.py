@@ -1,5 +1,6 @@
 """Django admin for our registered hooks (secrets never shown) and received deliveries."""
-from django.contrib import admin
+from django.contrib import admin, messages
+from django_q.tasks import async_task
 
 from webhooks.models import Delivery, Hook
 
@@ -18,3 +19,12 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ("status", "event_key")
     search_fields = ("request_uuid",)
     readonly_fields = [f.name for f in Delivery._meta.fields]
+    actions = ("process_again",)
+
+    @admin.action(description="Process failed deliveries again")
+    def process_again(self, request, queryset):
+        ids = list(queryset.filter(status=Delivery.Status.FAILED).values_list("pk", flat=True))
+        Delivery.objects.filter(pk__in=ids).update(status=Delivery.Status.RECEIVED, error="")
+        for pk in ids:
+            async_task("webhooks.tasks.process_delivery", pk, task_name=f"delivery-{pk}")
+        self.message_user(request, f"{len(ids)} deliver{'y' if len(ids) == 1 else 'ies'} queued again.", messages.SUCCESS)

@@ -149,3 +149,16 @@ def test_where_alice_is_no_admin_each_layer_gets_a_repository_hook(signed_in, ac
     assert [h for h in sandbox_hooks(bitbucket) if h["subject_type"] == "repository"] == []
     assert not Hook.objects.filter(workspace=globex).exists()
     assert Hook.objects.filter(workspace=acme).count() == 1  # the other workspace keeps its hook
+
+
+def test_a_failed_delivery_can_be_processed_again_from_admin(acme, client, django_user_model):
+    hook = Hook.objects.get(workspace=acme)
+    body = json.dumps({"repository": {"uuid": "{a1c0e000-0000-4000-8000-0000000000a1}"}, "push": {"changes": []}}).encode()
+    post_delivery(client, hook, body, request_uuid="11111111-2222-3333-4444-555555555555")
+    delivery = Delivery.objects.get()
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.FAILED, error="worker crashed")
+    admin = django_user_model.objects.create_superuser(username="root", email="root@example.com", password="x-Admin-Passw0rd")
+    client.force_login(admin)
+    client.post("/admin/webhooks/delivery/", {"action": "process_again", "_selected_action": [delivery.pk]})
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.PROCESSED and delivery.error == ""
