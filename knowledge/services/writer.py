@@ -72,37 +72,40 @@ def insert_files(files: list[LayerFile]) -> None:
 
 
 CHUNK_COLUMNS = ["generation_id", "file_id", "start_line", "text"]
+SYMBOL_COLUMNS = ["generation_id", "file_id", "kind", "name", "container", "line", "end_line"]
 
 
-class ChunkStream:
-    """Where a build's content chunks go: on PostgreSQL one COPY, open for the whole build, on a
+class RowStream:
+    """Where a build's rows of one table go: on PostgreSQL one COPY, open for the whole build, on a
     connection of its own, fed through psycopg's queued writer.
 
-    Computing the trigrams of the content index is most of the database's work; streaming lets
+    Computing the trigrams of the search indexes is most of the database's work; streaming lets
     PostgreSQL do it on the other core while this process goes on parsing, instead of waiting at
-    the end of every batch. The chunks commit when the stream closes, before the generation goes
-    live. Anywhere else (SQLite, or inside a transaction whose files the other connection could
-    not see) chunks are inserted batch by batch on the main connection.
+    the end of every batch. The rows commit when the stream closes, before the generation goes
+    live. Anywhere else (SQLite, or inside a transaction whose files another connection could not
+    see) rows are inserted batch by batch on the main connection.
     """
 
-    def __init__(self):
+    def __init__(self, model: type[models.Model], columns: list[str]):
+        self.model, self.columns = model, columns
         self._conn = self._copy_cm = self._copy = None
 
-    def __enter__(self) -> "ChunkStream":
+    def __enter__(self) -> "RowStream":
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             import psycopg
             from psycopg.copy import QueuedLibpqWriter
 
             self._conn = psycopg.connect(**connection.get_connection_params())
             cursor = self._conn.cursor()
-            columns = ", ".join(CHUNK_COLUMNS)
-            self._copy_cm = cursor.copy(f"COPY knowledge_contentchunk ({columns}) FROM STDIN", writer=QueuedLibpqWriter(cursor))
+            quote = connection.ops.quote_name
+            sql = f"COPY {quote(self.model._meta.db_table)} ({', '.join(map(quote, self.columns))}) FROM STDIN"
+            self._copy_cm = cursor.copy(sql, writer=QueuedLibpqWriter(cursor))
             self._copy = self._copy_cm.__enter__()
         return self
 
     def write(self, rows: list[tuple]) -> None:
         if self._copy is None:
-            insert_rows(ContentChunk, CHUNK_COLUMNS, rows)
+            insert_rows(self.model, self.columns, rows)
             return
         for row in rows:
             self._copy.write_row(row)
@@ -121,9 +124,9 @@ class ChunkStream:
 class GenerationWriter:
     """Turns FileResults into rows of one generation, a batch at a time."""
 
-    def __init__(self, generation: Generation, chunks: ChunkStream | None = None):
+    def __init__(self, generation: Generation, *, chunks: RowStream, symbols: RowStream):
         self.generation = generation
-        self.chunks = chunks
+        self.chunks, self.symbols = chunks, symbols
 
     def write(self, batch: Iterable[FileResult]) -> int:
         batch = list(batch)
@@ -155,11 +158,8 @@ class GenerationWriter:
             if result.doc is not None:
                 docs.append(Doc(generation=self.generation, path=result.doc.path, title=result.doc.title[:255],
                                 html=result.doc.html, kind=result.doc.kind))
-        insert_rows(Symbol, ["generation_id", "file_id", "kind", "name", "container", "line", "end_line"], symbols)
-        if self.chunks is not None:
-            self.chunks.write(chunks)
-        else:
-            insert_rows(ContentChunk, CHUNK_COLUMNS, chunks)
+        self.symbols.write(symbols)
+        self.chunks.write(chunks)
         Dependency.objects.bulk_create(dependencies, batch_size=2000)
         Doc.objects.bulk_create(docs, batch_size=200)
         return len(files)
