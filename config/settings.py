@@ -4,6 +4,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
+import time
 from pathlib import Path
 
 import dj_database_url
@@ -30,9 +32,30 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 # Outside DEBUG a missing key is an error, never a silent public default: sessions and the
 # encryption of stored tokens depend on it.
-SECRET_KEY = env("SECRET_KEY") or ("django-insecure-strata-development-key" if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for development).")
+SECRET_FILE = Path(env("STRATA_SECRET_FILE", str(BASE_DIR / ".secret_key")))
+
+
+def _local_secret(path: Path) -> str:
+    """A random secret made once and kept in `path` (mode 0600), shared by every process here.
+
+    Never a value from the repository: without SECRET_KEY in the environment, the web server and
+    the workers of one machine agree on this file's key. Several machines must set SECRET_KEY.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it this very moment
+            if value := path.read_text().strip():
+                return value
+            time.sleep(0.02)
+        raise ImproperlyConfigured(f"{path} is empty: delete it or set SECRET_KEY.") from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = env("SECRET_KEY") or _local_secret(SECRET_FILE)
+SECRET_KEY_FROM_FILE = not env("SECRET_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", PUBLIC_URL)
@@ -54,11 +77,9 @@ def _derived_fernet_key(secret: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(("strata-fields:" + secret).encode()).digest()).decode()
 
 
-# Comma-separated Fernet keys; the first encrypts, all decrypt (rotation). In DEBUG a key derived
-# from SECRET_KEY lets a laptop work out of the box; production must set its own.
-FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or ([_derived_fernet_key(SECRET_KEY)] if DEBUG else [])
-if not FIELD_ENCRYPTION_KEYS:
-    raise ImproperlyConfigured("Set FIELD_ENCRYPTION_KEYS (comma-separated Fernet keys) or DEBUG=1 for development.")
+# Comma-separated Fernet keys; the first encrypts, all decrypt (rotation). Without them a key is
+# derived from SECRET_KEY; production sets its own so that rotating one does not rotate the other.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or [_derived_fernet_key(SECRET_KEY)]
 
 REDIS_URL = env("REDIS_URL")
 

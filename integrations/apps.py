@@ -17,4 +17,6 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Bitbucket integration"
 
     def ready(self) -> None:
+        import config.checks  # noqa: F401  (registers the deployment checks)
+
         post_migrate.connect(_ensure_schedules, sender=self)
