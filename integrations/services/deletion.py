@@ -43,10 +43,6 @@ def register_cleanup(cleanup: Cleanup) -> None:
         _cleanups.append(cleanup)
 
 
-def dependents() -> list[Dependent]:
-    return list(_dependents)
-
-
 def delete_in_chunks(queryset: QuerySet, *, chunk_size: int | None = None) -> int:
     """Delete every row of `queryset` in set-based chunks; returns how many went."""
     size = chunk_size or settings.DELETION_CHUNK_SIZE
