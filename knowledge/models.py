@@ -76,17 +76,21 @@ class ContentChunk(models.Model):
     """Up to CHUNK_LINES consecutive lines of a text file: the unit the content search indexes.
 
     Small rows keep index rechecks cheap and give the line of a hit without reading whole files.
+    Chunks and symbols are bulk-loaded by the thousand on their own connections and only removed
+    with their generation (children first), so their references are not checked by the database:
+    a check per row would cost the build more than the rest of the row's insert.
     """
 
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="chunks")
-    file = models.ForeignKey(LayerFile, on_delete=models.CASCADE, related_name="chunks")
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="chunks", db_constraint=False)
+    file = models.ForeignKey(LayerFile, on_delete=models.CASCADE, related_name="chunks", db_constraint=False)
     start_line = models.PositiveIntegerField()
     text = models.TextField()
 
 
 class Symbol(models.Model):
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="symbols")
-    file = models.ForeignKey(LayerFile, on_delete=models.CASCADE, related_name="symbols")
+    # Not checked by the database, as for ContentChunk.
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="symbols", db_constraint=False)
+    file = models.ForeignKey(LayerFile, on_delete=models.CASCADE, related_name="symbols", db_constraint=False)
     kind = models.CharField(max_length=32)
     name = models.CharField(max_length=255)
     container = models.CharField(max_length=255, blank=True)

@@ -16,8 +16,15 @@ from integrations.models import Connection, Repository, Workspace
 from integrations.services.tokens import client_for
 from knowledge.ingest.archive import ArchiveLimits, ArchiveRejected, ArchiveStats, ArchiveTruncated
 from knowledge.ingest.pipeline import Ingest, IngestOptions
-from knowledge.models import ContentChunk, Generation, KnowledgeLayer, Symbol
-from knowledge.services.writer import CHUNK_COLUMNS, SYMBOL_COLUMNS, GenerationWriter, RowStream, generation_purge
+from knowledge.models import ContentChunk, Generation, KnowledgeLayer, LayerFile, Symbol
+from knowledge.services.writer import (
+    CHUNK_COLUMNS,
+    FILE_COLUMNS,
+    SYMBOL_COLUMNS,
+    GenerationWriter,
+    RowStream,
+    generation_purge,
+)
 from knowledge.signals import layer_created
 
 log = logging.getLogger("knowledge.layers")
@@ -176,8 +183,13 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
 
     ingest = Ingest(response.raw, IngestOptions(limits=_limits()), on_progress=progress)
     partial_reason = None
-    with RowStream(ContentChunk, CHUNK_COLUMNS) as chunks, RowStream(Symbol, SYMBOL_COLUMNS) as symbols:
-        writer = GenerationWriter(generation, chunks=chunks, symbols=symbols)
+    with (
+        RowStream(LayerFile, FILE_COLUMNS) as files,
+        # Two lanes: the trigrams of the content are the database's biggest job.
+        RowStream(ContentChunk, CHUNK_COLUMNS, lanes=2) as chunks,
+        RowStream(Symbol, SYMBOL_COLUMNS) as symbols,
+    ):
+        writer = GenerationWriter(generation, files=files, chunks=chunks, symbols=symbols)
         try:
             with response:
                 for result in ingest:

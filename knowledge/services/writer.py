@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import ExitStack, contextmanager
 
 from django.db import connection, models
 
@@ -22,17 +23,35 @@ def _text(result: FileResult) -> str:
 
 
 def chunks_of(text: str) -> list[tuple[int, str]]:
-    """(first line, text) pieces of at most CHUNK_LINES lines and about CHUNK_CHARS characters."""
-    pieces, lines, size, start = [], [], 0, 1
-    for number, line in enumerate(text.split("\n"), start=1):
-        if lines and (len(lines) >= CHUNK_LINES or size + len(line) > CHUNK_CHARS):
-            pieces.append((start, "\n".join(lines)))
-            lines, size, start = [], 0, number
-        lines.append(line[:CHUNK_CHARS])
-        size += len(line) + 1
-    if lines and any(lines):
-        pieces.append((start, "\n".join(lines)))
+    """(first line, text) pieces of at most CHUNK_LINES lines and about CHUNK_CHARS characters.
+
+    A piece is cut before the line that would take it past CHUNK_CHARS; a single longer line is
+    cut at CHUNK_CHARS. A trailing piece of blank lines is dropped. Most pieces of source fit at
+    once, so whole windows of lines are tried before counting line by line.
+    """
+    lines = text.split("\n")
+    total, start, pieces = len(lines), 0, []
+    while start < total:
+        window = lines[start:start + CHUNK_LINES]
+        joined = "\n".join(window)
+        if len(joined) > CHUNK_CHARS:
+            window = _fitting(window)
+            joined = "\n".join(line[:CHUNK_CHARS] for line in window)
+        count = len(window)
+        if start + count < total or len(joined) >= count:  # the last piece only if it holds text
+            pieces.append((start + 1, joined))
+        start += count
     return pieces
+
+
+def _fitting(window: list[str]) -> list[str]:
+    """The leading lines of `window` that fit in CHUNK_CHARS (always at least one)."""
+    size = len(window[0]) + 1
+    for count, line in enumerate(window[1:], start=1):
+        if size + len(line) > CHUNK_CHARS:
+            return window[:count]
+        size += len(line) + 1
+    return window
 
 
 def _copy(table: str, columns: list[str], rows: Iterable[tuple]) -> None:
@@ -58,75 +77,87 @@ def insert_rows(model: type[models.Model], columns: list[str], rows: list[tuple]
         )
 
 
-def insert_files(files: list[LayerFile]) -> None:
+def insert_files(files: list[LayerFile], stream: "RowStream") -> None:
     """Insert LayerFile rows and set their ids (the chunks and symbols point at them)."""
-    if connection.vendor != "postgresql":
+    if not stream.streaming:
         LayerFile.objects.bulk_create(files, batch_size=500)
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence('knowledge_layerfile', 'id')) FROM generate_series(1, %s)", [len(files)])
         for obj, (pk,) in zip(files, cursor.fetchall(), strict=True):
             obj.pk = pk
-    fields = LayerFile._meta.concrete_fields
-    _copy("knowledge_layerfile", [f.column for f in fields], [tuple(getattr(obj, f.attname) for f in fields) for obj in files])
+    stream.write([tuple(getattr(obj, f.attname) for f in _FILE_FIELDS) for obj in files])
 
 
+_FILE_FIELDS = LayerFile._meta.concrete_fields
+FILE_COLUMNS = [f.column for f in _FILE_FIELDS]
 CHUNK_COLUMNS = ["generation_id", "file_id", "start_line", "text"]
 SYMBOL_COLUMNS = ["generation_id", "file_id", "kind", "name", "container", "line", "end_line"]
 
 
 class RowStream:
-    """Where a build's rows of one table go: on PostgreSQL one COPY, open for the whole build, on a
-    connection of its own, fed through psycopg's queued writer.
+    """Where a build's rows of one table go: on PostgreSQL, COPYs open for the whole build on
+    connections of their own (``lanes`` of them, taking batches in turn), fed through psycopg's
+    queued writer.
 
     Computing the trigrams of the search indexes is most of the database's work; streaming lets
-    PostgreSQL do it on the other core while this process goes on parsing, instead of waiting at
+    PostgreSQL do it on other cores while this process goes on parsing, instead of waiting at
     the end of every batch. The rows commit when the stream closes, before the generation goes
     live. Anywhere else (SQLite, or inside a transaction whose files another connection could not
     see) rows are inserted batch by batch on the main connection.
     """
 
-    def __init__(self, model: type[models.Model], columns: list[str]):
-        self.model, self.columns = model, columns
-        self._conn = self._copy_cm = self._copy = None
+    def __init__(self, model: type[models.Model], columns: list[str], *, lanes: int = 1):
+        self.model, self.columns, self.lanes = model, columns, lanes
+        self._stack = ExitStack()
+        self._copies: list = []
+        self._turn = 0
+
+    @property
+    def streaming(self) -> bool:
+        return bool(self._copies)
 
     def __enter__(self) -> "RowStream":
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            import psycopg
-            from psycopg.copy import QueuedLibpqWriter
-
-            self._conn = psycopg.connect(**connection.get_connection_params())
-            cursor = self._conn.cursor()
-            quote = connection.ops.quote_name
-            sql = f"COPY {quote(self.model._meta.db_table)} ({', '.join(map(quote, self.columns))}) FROM STDIN"
-            self._copy_cm = cursor.copy(sql, writer=QueuedLibpqWriter(cursor))
-            self._copy = self._copy_cm.__enter__()
+            try:
+                for _ in range(self.lanes):
+                    self._copies.append(self._stack.enter_context(self._lane()))
+            except BaseException:
+                self._stack.close()
+                raise
         return self
 
+    @contextmanager
+    def _lane(self):
+        import psycopg
+        from psycopg.copy import QueuedLibpqWriter
+
+        quote = connection.ops.quote_name
+        sql = f"COPY {quote(self.model._meta.db_table)} ({', '.join(map(quote, self.columns))}) FROM STDIN"
+        with psycopg.connect(**connection.get_connection_params()) as conn:  # commits on a clean exit
+            cursor = conn.cursor()
+            with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
+                yield copy
+
     def write(self, rows: list[tuple]) -> None:
-        if self._copy is None:
+        if not self._copies:
             insert_rows(self.model, self.columns, rows)
             return
+        copy = self._copies[self._turn % len(self._copies)]
+        self._turn += 1
         for row in rows:
-            self._copy.write_row(row)
+            copy.write_row(row)
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if self._conn is None:
-            return
-        try:
-            self._copy_cm.__exit__(exc_type, exc, tb)
-            if exc_type is None:
-                self._conn.commit()
-        finally:
-            self._conn.close()
+        self._stack.__exit__(exc_type, exc, tb)
 
 
 class GenerationWriter:
     """Turns FileResults into rows of one generation, a batch at a time."""
 
-    def __init__(self, generation: Generation, *, chunks: RowStream, symbols: RowStream):
+    def __init__(self, generation: Generation, *, files: RowStream, chunks: RowStream, symbols: RowStream):
         self.generation = generation
-        self.chunks, self.symbols = chunks, symbols
+        self.files, self.chunks, self.symbols = files, chunks, symbols
 
     def write(self, batch: Iterable[FileResult]) -> int:
         batch = list(batch)
@@ -138,7 +169,7 @@ class GenerationWriter:
             )
             for r in batch
         ]
-        insert_files(files)
+        insert_files(files, self.files)
         generation_id = self.generation.pk
         symbols, dependencies, docs, chunks = [], [], [], []
         for row, result in zip(files, batch, strict=True):
