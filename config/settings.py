@@ -88,6 +88,9 @@ INGEST_MAX_FILE_BYTES = int(env("INGEST_MAX_FILE_BYTES", str(1024 * 1024)))  # c
 INGEST_MAX_ARCHIVE_BYTES = int(env("INGEST_MAX_ARCHIVE_BYTES", str(1024**3)))  # uncompressed
 INGEST_MAX_COMPRESSED_BYTES = int(env("INGEST_MAX_COMPRESSED_BYTES", str(512 * 1024**2)))
 INGEST_MAX_FILES = int(env("INGEST_MAX_FILES", "100000"))
+# Helper processes a build parses symbols in (0: in the worker itself); started only for
+# repositories with more than a megabyte of source.
+INGEST_PARSE_PROCESSES = int(env("INGEST_PARSE_PROCESSES", "1"))
 # Rows per DELETE statement when a workspace or connection is disconnected.
 DELETION_CHUNK_SIZE = int(env("DELETION_CHUNK_SIZE", "10000"))
 

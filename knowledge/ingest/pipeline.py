@@ -10,11 +10,17 @@ is held. Usage from a job::
     for batch in itertools.batched(ingest, 500):
         write_rows(batch)
     summary = ingest.summary  # also filled as far as it got when ArchiveRejected is raised
+
+Symbols are most of the CPU an ingest takes. With ``parse_processes`` set, files are parsed in
+that many helper processes (started once a full group of source has been read, so small
+repositories never start one) while this process goes on reading; results still come out in
+archive order, and what is in flight stays within ``in_flight_bytes``.
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from knowledge.ingest.archive import (
@@ -30,7 +36,8 @@ from knowledge.ingest.archive import (
 from knowledge.ingest.classify import Classifier, is_code_language
 from knowledge.ingest.dependencies import ManifestResult, parse_manifest
 from knowledge.ingest.docs import DocPage, ResolveLink, doc_kind, readme_rank, render_doc
-from knowledge.ingest.symbols import Symbol, extract_symbols
+from knowledge.ingest.parse_helper import Helpers
+from knowledge.ingest.symbols import SUPPORTED_LANGUAGES, Symbol, extract_symbols
 
 _IGNORE_FILE = ".strataignore"
 
@@ -43,6 +50,9 @@ class IngestOptions:
     resolve_link: ResolveLink | None = None  # repository path -> URL for links in docs
     hold_back_files: int = 2_000
     hold_back_bytes: int = 32 * MiB
+    parse_processes: int = 0  # helper processes for symbols; 0 parses in this process
+    parse_group_bytes: int = 1 * MiB  # source sent to a helper at a time
+    in_flight_bytes: int = 32 * MiB
 
 
 @dataclass(frozen=True)
@@ -117,18 +127,27 @@ class Ingest:
         self._settled = self.options.strataignore is not None
         self._held: list[ArchiveFile] = []
         self._held_bytes = 0
+        self._symbols = _SymbolStage(self.options)
 
     def __iter__(self) -> Iterator[FileResult]:
-        try:
-            for archive_file in self._reader:
-                yield from self._admit(archive_file)
-        except ArchiveRejected as error:
-            self.summary.error = error.reason
-            yield from self._release()  # what was read before the failure is still good
-            raise
-        finally:
-            self.summary.commit = self._reader.commit
-        yield from self._release()
+        with self._symbols:
+            try:
+                for archive_file in self._reader:
+                    yield from self._admit(archive_file)
+            except ArchiveRejected as error:
+                self.summary.error = error.reason
+                yield from self._release()  # what was read before the failure is still good
+                yield from self._counted(self._symbols.finish())
+                raise
+            finally:
+                self.summary.commit = self._reader.commit
+            yield from self._release()
+            yield from self._counted(self._symbols.finish())
+
+    def _counted(self, results: Iterator[FileResult]) -> Iterator[FileResult]:
+        for result in results:
+            self.summary.symbols += len(result.symbols)
+            yield result
 
     def _admit(self, archive_file: ArchiveFile) -> Iterator[FileResult]:
         if archive_file.path == _IGNORE_FILE and self.options.strataignore is None:
@@ -152,50 +171,45 @@ class Ingest:
                     self.summary.notes.append(f"too many files before {_IGNORE_FILE}; they were not filtered by it")
                     yield from self._release()
                 return
-        result = self._process(archive_file)
-        if result is not None:
-            yield result
+        yield from self._process(archive_file)
 
     def _release(self) -> Iterator[FileResult]:
         self._settled = True
         held, self._held, self._held_bytes = self._held, [], 0
         for archive_file in held:
-            result = self._process(archive_file)
-            if result is not None:
-                yield result
+            yield from self._process(archive_file)
 
-    def _process(self, archive_file: ArchiveFile) -> FileResult | None:
+    def _process(self, archive_file: ArchiveFile) -> Iterator[FileResult]:
+        """Classify one file, then hand it to the symbol stage, which yields what is complete."""
         path, content = archive_file.path, archive_file.content
         if self._classifier.ignored(path):
             self._record_skip(Skipped(path, SkipReason.STRATAIGNORE, archive_file.size))
-            return None
+            return
         kind = self._classifier.classify(path, content)
         text = None if kind.binary else content.decode("utf-8", "replace")
         own_code = not (kind.binary or kind.vendored or kind.generated)
-        symbols: list[Symbol] = []
-        if self.options.symbols and own_code and not archive_file.truncated:
-            symbols = extract_symbols(kind.language, content)
+        parse = (self.options.symbols and own_code and not archive_file.truncated
+                 and kind.language in SUPPORTED_LANGUAGES)
         manifest = parse_manifest(path, text) if text is not None and not kind.vendored else None
         doc = None
         if text is not None and not kind.vendored and doc_kind(path):
             doc = render_doc(path, text, resolve_link=self.options.resolve_link)
         counted_language = kind.language if own_code and is_code_language(kind.language) else None
-        self._tally(archive_file, counted_language, symbols, manifest, doc)
-        return FileResult(
+        self._tally(archive_file, counted_language, manifest, doc)
+        result = FileResult(
             path=path, size=archive_file.size, sha256=archive_file.sha256, language=kind.language,
             lines=kind.lines, binary=kind.binary, vendored=kind.vendored, generated=kind.generated,
             truncated=archive_file.truncated, executable=archive_file.executable, text=text,
-            symbols=symbols, manifest=manifest, doc=doc,
+            symbols=[], manifest=manifest, doc=doc,
         )
+        yield from self._counted(self._symbols.add(result, content if parse else None))
 
     def _tally(
-        self, archive_file: ArchiveFile, language: str | None, symbols: list[Symbol],
-        manifest: ManifestResult | None, doc: DocPage | None,
+        self, archive_file: ArchiveFile, language: str | None, manifest: ManifestResult | None, doc: DocPage | None,
     ) -> None:
         summary = self.summary
         summary.files += 1
         summary.bytes += archive_file.size
-        summary.symbols += len(symbols)
         if language is not None:
             share = summary.languages.setdefault(language, LanguageShare(language))
             share.files += 1
@@ -212,3 +226,76 @@ class Ingest:
         self.summary.skipped_count += 1
         if len(self.summary.skipped) < self.options.limits.max_skipped_kept:
             self.summary.skipped.append(skipped)
+
+
+class _SymbolStage:
+    """Fills in ``FileResult.symbols``, keeping archive order.
+
+    Without helper processes every file is parsed as it comes. With them, files are grouped
+    (about ``parse_group_bytes`` of source a group) and each group goes to a helper as one task;
+    a group's results come out once it and every group before it are parsed. The helpers are
+    started with the first full group and stopped when the stage closes, even on an error.
+    """
+
+    def __init__(self, options: IngestOptions):
+        self._options = options
+        self._helpers: Helpers | None = None
+        self._group: list[tuple[FileResult, bytes | None]] = []
+        self._group_bytes = 0
+        # (results with whether each was sent, whether a helper has the group, bytes held)
+        self._in_flight: deque[tuple[list[tuple[FileResult, bool]], bool, int]] = deque()
+        self._in_flight_bytes = 0
+
+    def __enter__(self) -> "_SymbolStage":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._helpers is not None:
+            self._helpers.close()
+            self._helpers = None
+
+    def add(self, result: FileResult, source: bytes | None) -> Iterator[FileResult]:
+        if self._options.parse_processes <= 0:
+            yield replace(result, symbols=extract_symbols(result.language, source)) if source else result
+            return
+        self._group.append((result, source))
+        self._group_bytes += len(source or b"") + len(result.text or "")
+        if self._group_bytes >= self._options.parse_group_bytes:
+            self._submit()
+        yield from self._collect(block=False)
+
+    def finish(self) -> Iterator[FileResult]:
+        if self._helpers is None:  # less than a group in all: not worth starting a process
+            for result, source in self._group:
+                yield replace(result, symbols=extract_symbols(result.language, source)) if source else result
+            self._group = []
+        self._submit()
+        while self._in_flight:
+            yield from self._collect(block=True)
+
+    def _submit(self) -> None:
+        if not self._group:
+            return
+        sources = [(result.language, source) for result, source in self._group if source]
+        if sources:
+            if self._helpers is None:
+                self._helpers = Helpers(self._options.parse_processes)
+            self._helpers.submit(sources)
+        self._in_flight.append(([(result, bool(source)) for result, source in self._group], bool(sources), self._group_bytes))
+        self._in_flight_bytes += self._group_bytes
+        self._group, self._group_bytes = [], 0
+
+    def _collect(self, *, block: bool) -> Iterator[FileResult]:
+        """Results of the oldest groups that are parsed; waits while too much is in flight, and
+        with ``block`` for the oldest group."""
+        while self._in_flight:
+            results, sent_any, size = self._in_flight[0]
+            wait = block or self._in_flight_bytes > self._options.in_flight_bytes
+            if sent_any and not wait and not self._helpers.ready():
+                return
+            self._in_flight.popleft()
+            self._in_flight_bytes -= size
+            block = False
+            parsed = iter(self._helpers.answer() if sent_any else ())
+            for result, sent in results:
+                yield replace(result, symbols=next(parsed)) if sent else result

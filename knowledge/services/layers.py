@@ -181,7 +181,8 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
             # Also the heartbeat the stalled-build sweep looks at.
             KnowledgeLayer.objects.filter(pk=layer.pk).update(files_done=done, files_total=max(estimate, done), updated_at=timezone.now())
 
-    ingest = Ingest(response.raw, IngestOptions(limits=_limits()), on_progress=progress)
+    options = IngestOptions(limits=_limits(), parse_processes=settings.INGEST_PARSE_PROCESSES)
+    ingest = Ingest(response.raw, options, on_progress=progress)
     partial_reason = None
     with (
         RowStream(LayerFile, FILE_COLUMNS) as files,

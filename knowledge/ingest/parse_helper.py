@@ -1,0 +1,120 @@
+"""A helper process that extracts symbols for a build: ``python -m knowledge.ingest.parse_helper``.
+
+It reads pickled groups of ``(language, source)`` from stdin and writes, for each group in turn,
+the pickled list of each file's symbols as plain tuples. Only ever started by ``Helpers``, by the
+same code on the same machine: the pickles never cross a trust boundary. Parsing hostile source
+here also keeps a crash in a grammar out of the worker.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import subprocess
+import sys
+import threading
+from collections import deque
+from pathlib import Path
+from queue import SimpleQueue
+
+from knowledge.ingest.symbols import Symbol, SymbolKind, extract_symbols
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+Group = list[tuple[str | None, bytes]]
+
+
+class HelperFailed(RuntimeError):
+    """A helper process exited before answering."""
+
+
+def serve(stdin, stdout) -> None:
+    while True:
+        try:
+            group: Group = pickle.load(stdin)
+        except EOFError:
+            return
+        answer = [
+            [(s.name, s.kind.value, s.line, s.end_line, s.container) for s in extract_symbols(language, source)]
+            for language, source in group
+        ]
+        pickle.dump(answer, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.flush()
+
+
+class Helpers:
+    """``count`` helper processes; groups go to them in turn and answers come back in order.
+
+    A thread per helper feeds its stdin, so this process never blocks on a full pipe while the
+    helper waits for its answer to be read.
+    """
+
+    def __init__(self, count: int):
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
+        self._procs = [
+            subprocess.Popen([sys.executable, "-m", "knowledge.ingest.parse_helper"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, env=env, cwd=_ROOT)
+            for _ in range(count)
+        ]
+        self._inboxes: list[SimpleQueue] = [SimpleQueue() for _ in self._procs]
+        self._feeders = [
+            threading.Thread(target=self._feed, args=(proc, inbox), daemon=True)
+            for proc, inbox in zip(self._procs, self._inboxes, strict=True)
+        ]
+        for feeder in self._feeders:
+            feeder.start()
+        self._order: deque[int] = deque()  # which helper each unanswered group went to
+        self._turn = 0
+
+    @staticmethod
+    def _feed(proc: subprocess.Popen, inbox: SimpleQueue) -> None:
+        try:
+            while (payload := inbox.get()) is not None:
+                proc.stdin.write(payload)
+                proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # the helper died: the reader reports it
+        finally:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+
+    def submit(self, group: Group) -> None:
+        index = self._turn % len(self._procs)
+        self._turn += 1
+        self._inboxes[index].put(pickle.dumps(group, protocol=pickle.HIGHEST_PROTOCOL))
+        self._order.append(index)
+
+    def ready(self) -> bool:
+        """Whether the oldest group's answer has started to arrive (reading it will not wait long)."""
+        stdout = self._procs[self._order[0]].stdout
+        return bool(stdout.peek(1) if select.select([stdout], [], [], 0)[0] else b"")
+
+    def answer(self) -> list[list[Symbol]]:
+        """The symbols of the oldest unanswered group, waiting for them if needed."""
+        proc = self._procs[self._order.popleft()]
+        try:
+            rows = pickle.load(proc.stdout)
+        except (EOFError, pickle.UnpicklingError) as error:
+            raise HelperFailed(f"the symbol parser stopped (exit status {proc.poll()})") from error
+        return [[Symbol(name, SymbolKind(kind), line, end, container) for name, kind, line, end, container in file]
+                for file in rows]
+
+    def close(self) -> None:
+        for inbox in self._inboxes:
+            inbox.put(None)
+        for proc, feeder in zip(self._procs, self._feeders, strict=True):
+            feeder.join(timeout=5)
+            if proc.poll() is None and self._order:
+                proc.kill()  # abandoned mid-build: do not wait for groups nobody will read
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+
+
+if __name__ == "__main__":
+    serve(sys.stdin.buffer, sys.stdout.buffer)
