@@ -29,7 +29,8 @@ from knowledge.signals import layer_created
 
 log = logging.getLogger("knowledge.layers")
 
-BATCH = 500
+BATCH = 500  # files written at a time,
+BATCH_CHARS = 16 * 1024 * 1024  # or fewer when their text is this large: memory stays bounded
 
 
 class LayerBuildFailed(Exception):
@@ -164,7 +165,7 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
     workspace_slug, repo_slug = full_name.split("/", 1)
     response = client.archive(workspace_slug, repo_slug, commit)
     expected = int(response.headers.get("Content-Length") or 0)
-    estimate = done = 0
+    estimate = done = batch_chars = 0
     batch: list = []
 
     def progress(stats: ArchiveStats) -> None:
@@ -174,10 +175,10 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
             estimate = max(stats.files, round(stats.files * expected / stats.compressed_bytes))
 
     def flush() -> None:
-        nonlocal done, batch
+        nonlocal done, batch, batch_chars
         if batch:
             done += writer.write(batch)
-            batch = []
+            batch, batch_chars = [], 0
             # Also the heartbeat the stalled-build sweep looks at.
             KnowledgeLayer.objects.filter(pk=layer.pk).update(files_done=done, files_total=max(estimate, done), updated_at=timezone.now())
 
@@ -195,7 +196,8 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
             with response:
                 for result in ingest:
                     batch.append(result)
-                    if len(batch) >= BATCH:
+                    batch_chars += len(result.text or "")
+                    if len(batch) >= BATCH or batch_chars >= BATCH_CHARS:
                         flush()
         except ArchiveTruncated:
             raise

@@ -152,6 +152,30 @@ def test_a_truncated_archive_fails_and_stores_nothing_half_built(signed_in, acme
     assert not Generation.objects.filter(layer=layer).exists() and not LayerFile.objects.exists()
 
 
+def test_a_build_holds_a_bounded_amount_of_text_however_large_the_files(signed_in, acme, bitbucket, tmp_path, monkeypatch):
+    import tracemalloc
+
+    from knowledge.services import layers
+
+    megabyte = b"module.exports = 1;\n" * 52_000  # ~1 MiB of vendored text: stored, not indexed
+    members = [regular(f"node_modules/pkg{n}/index.js", megabyte) for n in range(24)]
+    path = tmp_path / "big.tar.gz"
+    path.write_bytes(archive_with(members))
+    bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "big", "source": {"archive": str(path)}})
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    monkeypatch.setattr(layers, "BATCH_CHARS", 3 * len(megabyte))
+    tracemalloc.start()
+    try:
+        create_layer(signed_in, Repository.objects.get(slug="big"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    layer = KnowledgeLayer.objects.get()
+    assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.summary["files"] == 24
+    # Twenty-four megabytes went through; a few batches' worth was ever held at once.
+    assert peak < 12 * len(megabyte), f"peak {peak / 2**20:.1f} MiB"
+
+
 def test_a_build_whose_worker_died_is_failed_by_the_sweep_and_can_be_retried(signed_in, acme):
     create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
     layer = KnowledgeLayer.objects.get()
