@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from bench.harness import emit, setup_django, throwaway_database
+from bench.harness import emit, settle, setup_django, throwaway_database
 
 
 def main(argv: list[str]) -> int:
@@ -16,6 +16,7 @@ def main(argv: list[str]) -> int:
     with throwaway_database():
         for name in chosen:
             try:
+                settle()
                 benches[name]()
             except Exception as exc:  # report and go on: one broken bench must not hide the others
                 emit(name, error=f"{type(exc).__name__}: {exc}")

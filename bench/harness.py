@@ -43,6 +43,17 @@ def throwaway_database():
             connection.creation.destroy_test_db(name, verbosity=0)
 
 
+def settle() -> None:
+    """Let the database finish what the previous bench left (dead rows, dirty pages) now, so
+    autovacuum and a checkpoint do not run in the middle of the next measurement."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE)")
+            cursor.execute("CHECKPOINT")
+
+
 @contextmanager
 def sandbox(seed_path: Path):
     process = subprocess.Popen(
