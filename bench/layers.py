@@ -1,5 +1,5 @@
 """Knowledge layers end to end: ingest of the Django 5.2 source distribution served by the sandbox
-(MB/s, files/s, ratio to `ctags -R`), then search latency over six layers (p50/p95 for a literal,
+(MB/s, files/s, ratio to `ctags -R`; the median of a first build and two rebuilds), then search latency over six layers (p50/p95 for a literal,
 an identifier and a path; ratio to `rg`), and on PostgreSQL pg_trgm measured against tsvector."""
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import ROOT, emit, sandbox
+from bench.harness import ROOT, emit, sandbox, settle
 
 DJANGO = "django==5.2.19"
 PACKAGES = ["requests", "urllib3", "idna", "pygments", "jsonschema"]
 QUERIES = {"literal": "Content-Type", "identifier": "get_object_or_404", "path": "middleware/csrf"}
 RUNS = 40
+INGEST_RUNS = 3
 TOKEN = "bench-layers-token"
 SCOPES = ["read:user:bitbucket", "read:workspace:bitbucket", "read:repository:bitbucket"]
 WORK = ROOT / "bench" / ".work"
@@ -88,7 +89,7 @@ def run() -> None:
     from integrations.services.workspaces import workspaces_link
     from knowledge.models import Generation, KnowledgeLayer
     from knowledge.search import search
-    from knowledge.services.layers import layers_create
+    from knowledge.services.layers import layer_requeue, layers_create
 
     sdist = _sdist()
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,13 +101,21 @@ def run() -> None:
             connection = connection_connect_api_token(user=user, email="bench@example.com", token=TOKEN)
             workspaces_link(connection=connection, workspace_ids=Workspace.objects.filter(connection=connection).values_list("pk", flat=True))
             django_repo = Repository.objects.get(workspace__connection=connection, slug="django")
-            started_at, started = timezone.now(), time.perf_counter()
-            layers_create(user=user, repository_ids=[django_repo.pk])  # jobs run in-process: build, then index compaction
-            total = time.perf_counter() - started
-            layer = KnowledgeLayer.objects.get(repository=django_repo)
-            assert layer.status == KnowledgeLayer.Status.ACTIVE, layer.failure_reason
-            generation = Generation.objects.get(layer=layer, number=layer.active_generation)
-            seconds = (generation.finished_at - started_at).total_seconds()  # until the layer is Active
+            # The first build, then rebuilds (a push): the median of INGEST_RUNS, as the machine is noisy.
+            runs, totals = [], []
+            for run_number in range(INGEST_RUNS):
+                settle()
+                started_at, started = timezone.now(), time.perf_counter()
+                if run_number == 0:
+                    layers_create(user=user, repository_ids=[django_repo.pk])  # jobs run in-process: build, then index compaction
+                else:
+                    layer_requeue(layer_id=KnowledgeLayer.objects.get(repository=django_repo).pk)
+                totals.append(time.perf_counter() - started)
+                layer = KnowledgeLayer.objects.get(repository=django_repo)
+                assert layer.status == KnowledgeLayer.Status.ACTIVE, layer.failure_reason
+                generation = Generation.objects.get(layer=layer, number=layer.active_generation)
+                runs.append((generation.finished_at - started_at).total_seconds())  # until the layer is Active
+            seconds, total = statistics.median(runs), statistics.median(totals)
             stats = generation.stats
             others = Repository.objects.filter(workspace__connection=connection).exclude(pk=django_repo.pk)
             layers_create(user=user, repository_ids=others.values_list("pk", flat=True))
@@ -120,9 +129,15 @@ def run() -> None:
         emit("ingest_django_sdist", files=stats["files"], symbols=stats["symbols"], megabytes=round(mb, 1),
              archive_megabytes=round(sdist.stat().st_size / 1e6, 1), seconds=round(seconds, 2),
              mb_per_s=round(mb / seconds, 1), files_per_s=round(stats["files"] / seconds),
+             runs_seconds=[round(r, 2) for r in runs],
              seconds_with_index_compaction=round(total, 2), ctags_seconds=ctags and round(ctags, 2),
              ratio_to_ctags=ctags and round(seconds / ctags, 1), database=connection_vendor())
 
+        # Right after the rebuilds, their dead rows still sit in the indexes; then vacuumed, as
+        # autovacuum does soon after (knowledge migration 0004), which is what the search figures show.
+        p50, _ = _percentiles(_timed(lambda: search(user=user, query=QUERIES["literal"]), runs=10))
+        emit("search_literal_before_vacuum", query=QUERIES["literal"], p50_ms=round(p50, 1), database=connection_vendor())
+        settle()
         for kind, query in QUERIES.items():
             samples = _timed(lambda query=query: search(user=user, query=query))
             p50, p95 = _percentiles(samples)
