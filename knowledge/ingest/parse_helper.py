@@ -1,7 +1,7 @@
 """A helper process that extracts symbols for a build: ``python -m knowledge.ingest.parse_helper``.
 
-It reads pickled groups of ``(language, source)`` from stdin and writes, for each group in turn,
-the pickled list of each file's symbols as plain tuples. Only ever started by ``Helpers``, by the
+It reads frames (an 8-byte length, then a pickle) holding groups of ``(language, source)`` from
+stdin and writes, for each group in turn, a frame with each file's symbols as plain tuples. Only ever started by ``Helpers``, by the
 same code on the same machine: the pickles never cross a trust boundary. Parsing hostile source
 here also keeps a crash in a grammar out of the worker.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import select
+import struct
 import subprocess
 import sys
 import threading
@@ -28,17 +29,42 @@ class HelperFailed(RuntimeError):
     """A helper process exited before answering."""
 
 
+_LENGTH = struct.Struct(">Q")
+
+
+def frame(value) -> bytes:
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(payload)) + payload
+
+
+def _read_exact(read, size: int) -> bytes:
+    parts, left = [], size
+    while left:
+        part = read(left)
+        if not part:
+            raise EOFError
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def read_frame(read):
+    """The next frame's value; ``read(n)`` may return fewer bytes (a pipe), b"" means the end."""
+    (size,) = _LENGTH.unpack(_read_exact(read, _LENGTH.size))
+    return pickle.loads(_read_exact(read, size))
+
+
 def serve(stdin, stdout) -> None:
     while True:
         try:
-            group: Group = pickle.load(stdin)
+            group: Group = read_frame(stdin.read)
         except EOFError:
             return
         answer = [
             [(s.name, s.kind.value, s.line, s.end_line, s.container) for s in extract_symbols(language, source)]
             for language, source in group
         ]
-        pickle.dump(answer, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.write(frame(answer))
         stdout.flush()
 
 
@@ -49,11 +75,13 @@ class Helpers:
     helper waits for its answer to be read.
     """
 
-    def __init__(self, count: int):
+    def __init__(self, count: int, *, answer_timeout_s: float = 600.0):
+        self._answer_timeout_s = answer_timeout_s
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
         self._procs = [
+            # Unbuffered: answers are read exactly, so select() on the pipe tells the truth.
             subprocess.Popen([sys.executable, "-m", "knowledge.ingest.parse_helper"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, env=env, cwd=_ROOT)
+                             stdout=subprocess.PIPE, env=env, cwd=_ROOT, bufsize=0)
             for _ in range(count)
         ]
         self._inboxes: list[SimpleQueue] = [SimpleQueue() for _ in self._procs]
@@ -70,8 +98,9 @@ class Helpers:
     def _feed(proc: subprocess.Popen, inbox: SimpleQueue) -> None:
         try:
             while (payload := inbox.get()) is not None:
-                proc.stdin.write(payload)
-                proc.stdin.flush()
+                view = memoryview(payload)
+                while view:
+                    view = view[proc.stdin.write(view):]
         except (BrokenPipeError, ValueError):
             pass  # the helper died: the reader reports it
         finally:
@@ -83,21 +112,24 @@ class Helpers:
     def submit(self, group: Group) -> None:
         index = self._turn % len(self._procs)
         self._turn += 1
-        self._inboxes[index].put(pickle.dumps(group, protocol=pickle.HIGHEST_PROTOCOL))
+        self._inboxes[index].put(frame(group))
         self._order.append(index)
 
     def ready(self) -> bool:
         """Whether the oldest group's answer has started to arrive (reading it will not wait long)."""
-        stdout = self._procs[self._order[0]].stdout
-        return bool(stdout.peek(1) if select.select([stdout], [], [], 0)[0] else b"")
+        return bool(select.select([self._procs[self._order[0]].stdout], [], [], 0)[0])
 
     def answer(self) -> list[list[Symbol]]:
         """The symbols of the oldest unanswered group, waiting for them if needed."""
         proc = self._procs[self._order.popleft()]
+        if not select.select([proc.stdout], [], [], self._answer_timeout_s)[0]:
+            proc.kill()
+            raise HelperFailed(f"the symbol parser took longer than {self._answer_timeout_s:g} s on a group of files")
         try:
-            rows = pickle.load(proc.stdout)
+            rows = read_frame(proc.stdout.read)
         except (EOFError, pickle.UnpicklingError) as error:
-            raise HelperFailed(f"the symbol parser stopped (exit status {proc.poll()})") from error
+            proc.wait()
+            raise HelperFailed(f"the symbol parser stopped with exit status {proc.returncode}") from error
         return [[Symbol(name, SymbolKind(kind), line, end, container) for name, kind, line, end, container in file]
                 for file in rows]
 

@@ -15,6 +15,7 @@ from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.tokens import client_for
 from knowledge.ingest.archive import ArchiveLimits, ArchiveRejected, ArchiveStats, ArchiveTruncated
+from knowledge.ingest.parse_helper import HelperFailed
 from knowledge.ingest.pipeline import Ingest, IngestOptions
 from knowledge.models import ContentChunk, Generation, KnowledgeLayer, LayerFile, Symbol
 from knowledge.services.writer import (
@@ -141,7 +142,7 @@ def layer_build(*, layer_id: int) -> None:
         Generation.objects.filter(pk=generation.pk).update(commit=commit)
         stats = _ingest(client, layer, generation, full_name, commit)
         _activate(layer, generation, stats)
-    except (LayerBuildFailed, BitbucketError, ArchiveRejected) as exc:
+    except (LayerBuildFailed, BitbucketError, ArchiveRejected, HelperFailed) as exc:
         _fail(layer, generation, _reason(exc))
     except Exception:
         log.exception("knowledge.layer.build-crashed", extra={"layer": layer_id})
@@ -158,6 +159,9 @@ def _reason(exc: Exception) -> str:
         return f"The archive from Bitbucket was cut short ({exc.reason}); press Retry."
     if isinstance(exc, ArchiveRejected):
         return f"The archive was refused: {exc.reason}"
+    if isinstance(exc, HelperFailed):
+        log.error("knowledge.layer.parser-failed", extra={"reason": str(exc)})
+        return f"Symbols could not be extracted ({exc}); press Retry. The previous version is still served."
     return getattr(exc, "message", None) or str(exc)
 
 

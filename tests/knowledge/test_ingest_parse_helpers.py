@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import signal
 
 import pytest
 
@@ -89,26 +90,39 @@ def test_a_helper_that_dies_is_reported_not_waited_for():
     try:
         helpers._procs[0].kill()
         helpers.submit([("Python", b"def f():\n    pass\n")])
-        with pytest.raises(HelperFailed, match="the symbol parser stopped"):
+        with pytest.raises(HelperFailed, match="the symbol parser stopped with exit status -9"):
             helpers.answer()
     finally:
         helpers.close()
     assert helpers._procs[0].poll() is not None
 
 
-def test_the_helper_protocol_answers_each_group_in_turn(tmp_path):
+def test_the_helper_protocol_answers_each_group_in_turn():
     import io
-    import pickle
 
-    requests = io.BytesIO()
-    pickle.dump([("Python", b"def a():\n    pass\n"), ("Go", b"package x\nfunc B() {}\n")], requests)
-    pickle.dump([("Ruby", b"class C\nend\n")], requests)
-    requests.seek(0)
+    requests = io.BytesIO(
+        parse_helper.frame([("Python", b"def a():\n    pass\n"), ("Go", b"package x\nfunc B() {}\n")])
+        + parse_helper.frame([("Ruby", b"class C\nend\n")])
+    )
     answers = io.BytesIO()
     parse_helper.serve(requests, answers)
     answers.seek(0)
-    assert pickle.load(answers) == [[("a", "function", 1, 2, None)], [("B", "function", 2, 2, None)]]
-    assert pickle.load(answers) == [[("C", "class", 1, 2, None)]]
+    assert parse_helper.read_frame(answers.read) == [[("a", "function", 1, 2, None)], [("B", "function", 2, 2, None)]]
+    assert parse_helper.read_frame(answers.read) == [[("C", "class", 1, 2, None)]]
+    with pytest.raises(EOFError):
+        parse_helper.read_frame(answers.read)
+
+
+def test_a_helper_that_hangs_is_stopped_after_the_time_limit():
+    helpers = Helpers(1, answer_timeout_s=0.5)
+    try:
+        helpers._procs[0].send_signal(signal.SIGSTOP)  # alive, never answering
+        helpers.submit([("Python", b"def f():\n    pass\n")])
+        with pytest.raises(HelperFailed, match="took longer than 0.5 s"):
+            helpers.answer()
+    finally:
+        helpers.close()
+    assert helpers._procs[0].poll() is not None
 
 
 def _parse_in(results) -> None:

@@ -107,6 +107,36 @@ def test_a_rebuild_switches_generations_and_a_failed_one_keeps_the_previous(sign
     assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.active_generation == 3
 
 
+def test_symbols_come_from_a_helper_process_and_its_crash_fails_the_build_keeping_the_previous(signed_in, acme, monkeypatch):
+    import functools
+    import signal
+
+    from knowledge.ingest import parse_helper
+    from knowledge.services import layers
+
+    # Every file its own group, so even this small repository is parsed in a helper.
+    monkeypatch.setattr(layers, "IngestOptions", functools.partial(layers.IngestOptions, parse_group_bytes=1))
+    started = []
+    submit = parse_helper.Helpers.submit
+    monkeypatch.setattr(parse_helper.Helpers, "submit", lambda self, group: (started.append(self), submit(self, group))[1])
+    create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
+    layer = KnowledgeLayer.objects.get()
+    assert layer.status == KnowledgeLayer.Status.ACTIVE and started
+    assert Symbol.objects.filter(name="create_app").exists()
+
+    def crash_first(self, group):
+        self._procs[0].send_signal(signal.SIGKILL)  # as a grammar crashing on hostile source would
+        return submit(self, group)
+
+    monkeypatch.setattr(parse_helper.Helpers, "submit", crash_first)
+    page = signed_in.post(f"/knowledge/layers/{layer.pk}/retry/", follow=True).content.decode()
+    layer.refresh_from_db()
+    assert layer.status == KnowledgeLayer.Status.FAILED
+    assert "Symbols could not be extracted (the symbol parser stopped with exit status -9)" in layer.failure_reason
+    assert layer.active_generation == 1 and "previous version is still served" in page
+    assert Generation.objects.filter(layer=layer).count() == 1
+
+
 def test_an_empty_repository_fails_with_the_reason_in_words(signed_in, acme, bitbucket):
     bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "nothing-yet"})
     signed_in.post("/integrations/bitbucket/workspaces/refresh/")
