@@ -29,9 +29,14 @@ def _fill(workspace) -> int:
         for gen in generations:
             cursor.execute(
                 "INSERT INTO knowledge_layerfile (generation_id, path, size, sha256, language, lines, is_binary, is_vendored,"
-                " is_generated, is_truncated, content) SELECT %s, 'src/file_' || i || '.py', 100, md5(i::text) || md5(i::text),"
-                " 'Python', 10, false, false, false, false, 'def f_' || i || '(): pass' FROM generate_series(1, %s) AS i",
+                " is_generated, is_truncated) SELECT %s, 'src/file_' || i || '.py', 100, md5(i::text) || md5(i::text),"
+                " 'Python', 10, false, false, false, false FROM generate_series(1, %s) AS i",
                 [gen, per_gen_files],
+            )
+            cursor.execute(
+                "INSERT INTO knowledge_contentchunk (generation_id, file_id, start_line, text, searchable)"
+                " SELECT %s, f.id, 1, 'def f_' || f.id || '(): pass', true FROM knowledge_layerfile f WHERE f.generation_id = %s",
+                [gen, gen],
             )
             cursor.execute(
                 "INSERT INTO knowledge_symbol (generation_id, file_id, kind, name, container, line, end_line)"
@@ -39,7 +44,7 @@ def _fill(workspace) -> int:
                 " generate_series(1, %s) AS s WHERE f.generation_id = %s",
                 [gen, per_file_symbols, gen],
             )
-    return SYMBOLS + FILES + 3 * REPOSITORIES
+    return SYMBOLS + 2 * FILES + 3 * REPOSITORIES
 
 
 def _purge(workspace_id: int, queue) -> None:

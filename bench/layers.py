@@ -164,7 +164,7 @@ def _trigram_against_tsvector(user) -> None:
     generation_ids = list(active_generations(user=user).values_list("pk", flat=True))
     with connection.cursor() as cursor:
         started = time.perf_counter()
-        cursor.execute("CREATE INDEX bench_chunk_tsv ON knowledge_contentchunk USING gin (to_tsvector('simple', text))")
+        cursor.execute("CREATE INDEX bench_chunk_tsv ON knowledge_contentchunk USING gin (to_tsvector('simple', text)) WHERE searchable")
         tsv_build = time.perf_counter() - started
         cursor.execute("SELECT pg_relation_size('bench_chunk_tsv'), pg_relation_size('contentchunk_text_trgm')")
         tsv_size, trgm_size = cursor.fetchone()
@@ -172,12 +172,13 @@ def _trigram_against_tsvector(user) -> None:
             query = QUERIES[kind]
 
             def trigram(query=query):
-                cursor.execute("SELECT id FROM knowledge_contentchunk WHERE generation_id = ANY(%s) AND text ILIKE %s LIMIT 30",
+                cursor.execute("SELECT id FROM knowledge_contentchunk WHERE generation_id = ANY(%s) AND searchable"
+                               " AND text ILIKE %s LIMIT 30",
                                [generation_ids, f"%{query}%"])
                 return len(cursor.fetchall())
 
             def tsvector(query=query):
-                cursor.execute("SELECT id FROM knowledge_contentchunk WHERE generation_id = ANY(%s) AND "
+                cursor.execute("SELECT id FROM knowledge_contentchunk WHERE generation_id = ANY(%s) AND searchable AND "
                                "to_tsvector('simple', text) @@ phraseto_tsquery('simple', %s) LIMIT 30", [generation_ids, query])
                 return len(cursor.fetchall())
 

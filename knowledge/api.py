@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from knowledge.models import LayerFile
 from knowledge.search import search
-from knowledge.selectors import layer_for, layers_for, serving_generation
+from knowledge.selectors import file_text, layer_for, layers_for, serving_generation
 from knowledge.services.tokens import api_token_authenticate
 
 MAX_RESULTS = 200
@@ -67,7 +67,7 @@ def file(request: HttpRequest, layer_id: int, path: str) -> JsonResponse:
     return JsonResponse({
         "layer": layer_id, "path": row.path, "language": row.language or None, "size": row.size, "lines": row.lines,
         "sha256": row.sha256, "binary": row.is_binary, "truncated": row.is_truncated,
-        "content": None if row.is_binary else row.content,
+        "content": None if row.is_binary else file_text(row),
     })
 
 

@@ -66,16 +66,17 @@ class LayerFile(models.Model):
     is_vendored = models.BooleanField(default=False)
     is_generated = models.BooleanField(default=False)
     is_truncated = models.BooleanField(default=False)
-    content = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["generation", "path"], name="layerfile_generation_path")]
 
 
 class ContentChunk(models.Model):
-    """Up to CHUNK_LINES consecutive lines of a text file: the unit the content search indexes.
+    """Up to CHUNK_LINES consecutive lines of a text file: where a file's text is kept (joined with
+    newlines, a file's chunks give back its text) and the unit the content search indexes.
 
     Small rows keep index rechecks cheap and give the line of a hit without reading whole files.
+    Vendored and generated files are kept but not searchable (the search indexes leave them out).
     Chunks and symbols are bulk-loaded by the thousand on their own connections and only removed
     with their generation (children first), so their references are not checked by the database:
     a check per row would cost the build more than the rest of the row's insert.
@@ -85,6 +86,7 @@ class ContentChunk(models.Model):
     file = models.ForeignKey(LayerFile, on_delete=models.CASCADE, related_name="chunks", db_constraint=False)
     start_line = models.PositiveIntegerField()
     text = models.TextField()
+    searchable = models.BooleanField(default=True)
 
 
 class Symbol(models.Model):

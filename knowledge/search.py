@@ -112,7 +112,7 @@ def search(*, user, query: str, limit: int = 30) -> list[Hit]:
                         highlight(f"{s.kind} {s.container + '.' if s.container else ''}{s.name}", query), s.name, s.kind))
     # No ORDER BY: the index scan can stop as soon as enough chunks matched.
     chunks = (
-        _contains(ContentChunk.objects.filter(generation__in=generations), "text", query)
+        _contains(ContentChunk.objects.filter(generation__in=generations, searchable=True), "text", query)
         .select_related("file", "generation__layer__repository")
         .only("id", "start_line", "text", "file_id", "file__path", "generation__layer_id",
               "generation__layer__repository__full_name")[: limit * 2]

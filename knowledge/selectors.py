@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from integrations.models import Connection, Workspace
-from knowledge.models import Generation, KnowledgeLayer
+from knowledge.models import ContentChunk, Generation, KnowledgeLayer, LayerFile
 
 
 def layers_for(*, user) -> QuerySet[KnowledgeLayer]:
@@ -32,3 +32,8 @@ def serving_generation(layer: KnowledgeLayer) -> Generation | None:
     if layer.active_generation is None:
         return None
     return Generation.objects.filter(layer=layer, number=layer.active_generation, status=Generation.Status.READY).first()
+
+
+def file_text(file: LayerFile) -> str:
+    """The file's kept text ("" for binary files and text holding NUL), from its chunks."""
+    return "\n".join(ContentChunk.objects.filter(file=file).order_by("start_line").values_list("text", flat=True))

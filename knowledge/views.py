@@ -16,7 +16,7 @@ from integrations.selectors import connection_for, repositories_for, workspaces_
 from knowledge.highlight import highlighted_lines
 from knowledge.models import KnowledgeLayer, LayerFile
 from knowledge.search import search as run_search
-from knowledge.selectors import layer_for, layers_for, serving_generation
+from knowledge.selectors import file_text, layer_for, layers_for, serving_generation
 from knowledge.services.layers import layer_requeue, layers_create
 
 BUSY = (KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING)
@@ -125,8 +125,9 @@ def file_view(request: HttpRequest, pk: int, path: str) -> HttpResponse:
     file = generation and LayerFile.objects.filter(generation=generation, path=path).first()
     if not file:
         raise Http404("No such file in this knowledge layer.")
-    lines = None if file.is_binary else highlighted_lines(file.path, file.content, file.language)
-    return render(request, "knowledge/file.html", {"layer": layer, "file": file, "lines": lines})
+    text = "" if file.is_binary else file_text(file)
+    lines = None if file.is_binary else highlighted_lines(file.path, text, file.language)
+    return render(request, "knowledge/file.html", {"layer": layer, "file": file, "lines": lines, "kept_bytes": len(text.encode())})
 
 
 @login_required

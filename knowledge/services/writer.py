@@ -10,7 +10,7 @@ from integrations.services.deletion import delete_in_chunks
 from knowledge.ingest.pipeline import FileResult, IngestSummary
 from knowledge.models import ContentChunk, Dependency, Doc, Generation, LayerFile, SkippedFile, Symbol
 
-# NUL cannot be stored in PostgreSQL text; such content is not searchable text anyway.
+# NUL cannot be stored in PostgreSQL text; such content is not text to show or search anyway.
 _NUL = "\x00"
 CHUNK_LINES = 50
 CHUNK_CHARS = 4096
@@ -23,24 +23,22 @@ def _text(result: FileResult) -> str:
 
 
 def chunks_of(text: str) -> list[tuple[int, str]]:
-    """(first line, text) pieces of at most CHUNK_LINES lines and about CHUNK_CHARS characters.
+    """(first line, text) pieces of at most CHUNK_LINES lines and, unless one line alone is longer,
+    at most CHUNK_CHARS characters. Joined with newlines they give back the text exactly.
 
-    A piece is cut before the line that would take it past CHUNK_CHARS; a single longer line is
-    cut at CHUNK_CHARS. A trailing piece of blank lines is dropped. Most pieces of source fit at
-    once, so whole windows of lines are tried before counting line by line.
+    Most pieces of source fit at once, so whole windows of lines are tried before counting line
+    by line.
     """
-    lines = text.split("\n")
+    lines = text.split("\n") if text else []
     total, start, pieces = len(lines), 0, []
     while start < total:
         window = lines[start:start + CHUNK_LINES]
         joined = "\n".join(window)
-        if len(joined) > CHUNK_CHARS:
+        if len(joined) > CHUNK_CHARS and len(window) > 1:
             window = _fitting(window)
-            joined = "\n".join(line[:CHUNK_CHARS] for line in window)
-        count = len(window)
-        if start + count < total or len(joined) >= count:  # the last piece only if it holds text
-            pieces.append((start + 1, joined))
-        start += count
+            joined = "\n".join(window)
+        pieces.append((start + 1, joined))
+        start += len(window)
     return pieces
 
 
@@ -91,7 +89,7 @@ def insert_files(files: list[LayerFile], stream: "RowStream") -> None:
 
 _FILE_FIELDS = LayerFile._meta.concrete_fields
 FILE_COLUMNS = [f.column for f in _FILE_FIELDS]
-CHUNK_COLUMNS = ["generation_id", "file_id", "start_line", "text"]
+CHUNK_COLUMNS = ["generation_id", "file_id", "start_line", "text", "searchable"]
 SYMBOL_COLUMNS = ["generation_id", "file_id", "kind", "name", "container", "line", "end_line"]
 
 
@@ -165,7 +163,7 @@ class GenerationWriter:
             LayerFile(
                 generation=self.generation, path=r.path, size=r.size, sha256=r.sha256, language=r.language or "",
                 lines=r.lines, is_binary=r.binary, is_vendored=r.vendored, is_generated=r.generated,
-                is_truncated=r.truncated, content=_text(r),
+                is_truncated=r.truncated,
             )
             for r in batch
         ]
@@ -173,8 +171,9 @@ class GenerationWriter:
         generation_id = self.generation.pk
         symbols, dependencies, docs, chunks = [], [], [], []
         for row, result in zip(files, batch, strict=True):
-            if row.content and not (row.is_vendored or row.is_generated):
-                chunks.extend((generation_id, row.pk, start, text) for start, text in chunks_of(row.content))
+            # The text is kept only as chunks; vendored and generated files' are not searched.
+            searchable = not (row.is_vendored or row.is_generated)
+            chunks.extend((generation_id, row.pk, start, text, searchable) for start, text in chunks_of(_text(result)))
             symbols.extend(
                 (generation_id, row.pk, str(s.kind), s.name[:255], (s.container or "")[:255], s.line, s.end_line)
                 for s in result.symbols

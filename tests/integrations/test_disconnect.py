@@ -32,9 +32,9 @@ def fill_layers(workspace: Workspace) -> None:
         for number in (1, 2):
             generation = Generation.objects.create(layer=layer, number=number, status=Generation.Status.READY)
             for n in range(3):
-                file = LayerFile.objects.create(generation=generation, path=f"src/m{n}.py", size=10, sha256="0" * 64, content="def f(): pass")
+                file = LayerFile.objects.create(generation=generation, path=f"src/m{n}.py", size=10, sha256="0" * 64)
                 Symbol.objects.bulk_create(Symbol(generation=generation, file=file, kind="function", name=f"f{k}", line=k + 1) for k in range(2))
-                ContentChunk.objects.create(generation=generation, file=file, start_line=1, text=file.content)
+                ContentChunk.objects.create(generation=generation, file=file, start_line=1, text="def f(): pass")
             Dependency.objects.create(generation=generation, ecosystem="pypi", name="django", manifest="requirements.txt")
             SkippedFile.objects.create(generation=generation, path="logo.png", reason="binary")
             Doc.objects.create(generation=generation, path="README.md", html="<p>hi</p>")
