@@ -14,6 +14,7 @@ from knowledge.models import ContentChunk, Generation, LayerFile, Symbol
 
 MAX_QUERY = 200
 LINES_PER_FILE = 3
+SNIPPET_CHARS = 240
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,14 @@ def _contains(queryset: QuerySet, column: str, query: str) -> QuerySet:
     return queryset.filter(**{f"{column}__icontains": query})
 
 
+def _around(line: str, needle: str) -> str:
+    """At most SNIPPET_CHARS of `line`, showing the first match (a minified line is long)."""
+    if len(line) <= SNIPPET_CHARS:
+        return line
+    start = max(0, min(line.lower().find(needle) - SNIPPET_CHARS // 3, len(line) - SNIPPET_CHARS))
+    return ("…" if start else "") + line[start:start + SNIPPET_CHARS] + ("…" if start + SNIPPET_CHARS < len(line) else "")
+
+
 def _content_hits(chunks, query: str, limit: int) -> list[Hit]:
     needle, hits, per_file = query.lower(), [], {}
     for chunk in chunks:
@@ -85,7 +94,7 @@ def _content_hits(chunks, query: str, limit: int) -> list[Hit]:
                 continue
             per_file[chunk.file_id] = per_file.get(chunk.file_id, 0) + 1
             hits.append(Hit("content", chunk.generation.layer_id, chunk.generation.layer.repository.full_name,
-                            chunk.file.path, chunk.start_line + offset, highlight(line.strip()[:240], query)))
+                            chunk.file.path, chunk.start_line + offset, highlight(_around(line.strip(), needle), query)))
             if len(hits) >= limit:
                 return hits
     return hits
