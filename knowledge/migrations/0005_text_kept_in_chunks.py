@@ -47,7 +47,7 @@ def chunks_to_text(apps, schema_editor):
     ContentChunk.objects.filter(searchable=False).delete()
 
 
-def _sql(by_vendor):
+def _run(by_vendor):
     def run(apps, schema_editor):
         for statement in by_vendor.get(schema_editor.connection.vendor, []):
             schema_editor.execute(statement)
@@ -57,30 +57,46 @@ def _sql(by_vendor):
 
 TRIGRAM = ("CREATE INDEX IF NOT EXISTS contentchunk_text_trgm ON knowledge_contentchunk USING gin (text gin_trgm_ops)"
            " WITH (fastupdate = on, gin_pending_list_limit = 1048576)")
-SQLITE_TRIGGERS = (
+FTS = ("CREATE VIRTUAL TABLE knowledge_contentchunk_fts USING fts5("
+       "text, content='knowledge_contentchunk', content_rowid='id', tokenize='trigram')")
+TRIGGERS = (
     "CREATE TRIGGER knowledge_contentchunk_fts_insert AFTER INSERT ON knowledge_contentchunk {insert_when} BEGIN "
     "INSERT INTO knowledge_contentchunk_fts(rowid, text) VALUES (new.id, new.text); END",
     "CREATE TRIGGER knowledge_contentchunk_fts_delete AFTER DELETE ON knowledge_contentchunk {delete_when} BEGIN "
     "INSERT INTO knowledge_contentchunk_fts(knowledge_contentchunk_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
 )
-DROP_TRIGGERS = ["DROP TRIGGER IF EXISTS knowledge_contentchunk_fts_insert", "DROP TRIGGER IF EXISTS knowledge_contentchunk_fts_delete"]
 
-# Only searchable chunks are indexed: the trigram index becomes partial, the FTS5 triggers conditional.
-ONLY_SEARCHABLE = {
-    "postgresql": ["DROP INDEX IF EXISTS contentchunk_text_trgm", TRIGRAM + " WHERE searchable"],
-    "sqlite": DROP_TRIGGERS + [t.format(insert_when="WHEN new.searchable", delete_when="WHEN old.searchable") for t in SQLITE_TRIGGERS],
+
+def _fts(where: str, insert_when: str, delete_when: str) -> list[str]:
+    return [FTS, f"INSERT INTO knowledge_contentchunk_fts(rowid, text) SELECT id, text FROM knowledge_contentchunk {where}"] + [
+        t.format(insert_when=insert_when, delete_when=delete_when) for t in TRIGGERS
+    ]
+
+
+# The search indexes are dropped while rows move and built afterwards from what is there. On
+# SQLite this is also what repairs the FTS5 table: rebuilding knowledge_contentchunk (as 0003 and
+# the field changes here do) drops the triggers that fed it, so it cannot be trusted any more.
+DROP_INDEXES = {
+    "postgresql": ["DROP INDEX IF EXISTS contentchunk_text_trgm"],
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS knowledge_contentchunk_fts_insert",
+        "DROP TRIGGER IF EXISTS knowledge_contentchunk_fts_delete",
+        "DROP TABLE IF EXISTS knowledge_contentchunk_fts",
+    ],
 }
-ALL_CHUNKS = {
-    "postgresql": ["DROP INDEX IF EXISTS contentchunk_text_trgm", TRIGRAM],
-    "sqlite": DROP_TRIGGERS + [t.format(insert_when="", delete_when="") for t in SQLITE_TRIGGERS],
+ONLY_SEARCHABLE = {  # the trigram index becomes partial, the FTS5 triggers conditional
+    "postgresql": [TRIGRAM + " WHERE searchable"],
+    "sqlite": _fts("WHERE searchable", "WHEN new.searchable", "WHEN old.searchable"),
 }
+ALL_CHUNKS = {"postgresql": [TRIGRAM], "sqlite": _fts("", "", "")}
 
 
 class Migration(migrations.Migration):
     dependencies = [("knowledge", "0004_vacuum_after_rebuilds")]
     operations = [
+        migrations.RunPython(_run(DROP_INDEXES), _run(ALL_CHUNKS)),
         migrations.AddField(model_name="contentchunk", name="searchable", field=models.BooleanField(default=True)),
-        migrations.RunPython(_sql(ONLY_SEARCHABLE), _sql(ALL_CHUNKS)),
         migrations.RunPython(text_to_chunks, chunks_to_text),
         migrations.RemoveField(model_name="layerfile", name="content"),
+        migrations.RunPython(_run(ONLY_SEARCHABLE), _run(DROP_INDEXES)),
     ]

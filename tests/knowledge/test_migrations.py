@@ -9,13 +9,26 @@ from integrations.models import Connection, Repository, Workspace
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE, AFTER = ("knowledge", "0004_vacuum_after_rebuilds"), ("knowledge", "0005_text_kept_in_chunks")
+LANDED = ("knowledge", "0002_search_index")  # where deployments were before file text moved into chunks
 
 
 def _migrate(target):
     executor = MigrationExecutor(connection)
     executor.migrate([target])
     return executor.loader.project_state([target]).apps
+
+
+def _fts_ids(phrase: str) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rowid FROM knowledge_contentchunk_fts WHERE knowledge_contentchunk_fts MATCH %s", [f'"{phrase}"'])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _fts_intact() -> None:
+    # Raises "database disk image is malformed" when the index is damaged (rank 0: the index alone,
+    # as it deliberately leaves out the chunks that are not searchable).
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO knowledge_contentchunk_fts(knowledge_contentchunk_fts, rank) VALUES ('integrity-check', 0)")
 
 
 @pytest.fixture
@@ -29,7 +42,7 @@ def repository(django_user_model):
 def test_file_text_stored_on_files_moves_into_chunks_and_back(repository):
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes("knowledge")[0]
     try:
-        apps = _migrate(BEFORE)
+        apps = _migrate(LANDED)
         generation = apps.get_model("knowledge", "Generation").objects.create(
             layer=apps.get_model("knowledge", "KnowledgeLayer").objects.create(repository_id=repository.pk), number=1)
         LayerFile, ContentChunk = apps.get_model("knowledge", "LayerFile"), apps.get_model("knowledge", "ContentChunk")
@@ -40,22 +53,36 @@ def test_file_text_stored_on_files_moves_into_chunks_and_back(repository):
         LayerFile.objects.create(generation=generation, path="vendor/v.js", size=1, sha256="0" * 64, is_vendored=True,
                                  content="function vendored() {}\n")
 
-        apps = _migrate(AFTER)
-        chunks = apps.get_model("knowledge", "ContentChunk").objects.order_by("file__path", "start_line")
+        apps = _migrate(latest)
         by_path = {}
-        for chunk in chunks:
+        for chunk in apps.get_model("knowledge", "ContentChunk").objects.order_by("file__path", "start_line"):
             by_path.setdefault(chunk.file.path, []).append(chunk)
         assert "\n".join(c.text for c in by_path["a.py"]) == own and all(c.searchable for c in by_path["a.py"])
         assert [(c.text, c.searchable) for c in by_path["vendor/v.js"]] == [("function vendored() {}\n", False)]
-        if connection.vendor == "sqlite":  # the FTS5 table follows: the old chunk gone, only searchable text in
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM knowledge_contentchunk_fts WHERE knowledge_contentchunk_fts MATCH '\"vendored\"'")
-                assert cursor.fetchone()[0] == 0
-                cursor.execute("SELECT rowid FROM knowledge_contentchunk_fts WHERE knowledge_contentchunk_fts MATCH '\"def old\"'")
-                assert sorted(row[0] for row in cursor.fetchall()) == [c.pk for c in by_path["a.py"] if "def old" in c.text]
+        if connection.vendor == "sqlite":  # the FTS5 table holds exactly the searchable chunks
+            _fts_intact()
+            assert _fts_ids("def old") == [c.pk for c in by_path["a.py"] if "def old" in c.text]
+            assert _fts_ids("vendored") == []
 
-        apps = _migrate(BEFORE)
+        apps = _migrate(LANDED)
         files = dict(apps.get_model("knowledge", "LayerFile").objects.values_list("path", "content"))
         assert files == {"a.py": own, "vendor/v.js": "function vendored() {}\n"}
+        if connection.vendor == "sqlite":
+            _fts_intact()
     finally:
         _migrate(latest)
+
+
+def test_after_all_migrations_the_content_search_index_is_in_place():
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # Django rebuilds a SQLite table to alter it, which drops its triggers: a later migration
+            # that alters knowledge_contentchunk must create them again.
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'knowledge_contentchunk'")
+            triggers = dict(cursor.fetchall())
+            assert set(triggers) == {"knowledge_contentchunk_fts_insert", "knowledge_contentchunk_fts_delete"}
+            assert all("searchable" in sql for sql in triggers.values())
+        else:
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'contentchunk_text_trgm'")
+            definition = cursor.fetchone()[0]
+            assert "gin_trgm_ops" in definition and "WHERE searchable" in definition
