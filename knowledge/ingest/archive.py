@@ -68,6 +68,10 @@ class ArchiveTruncated(ArchiveRejected):
     """The stream ended (or broke) before the archive did."""
 
 
+class ArchiveTooLarge(ArchiveRejected):
+    """A cap (bytes or files) was reached: the files read before it are whole and good."""
+
+
 class SkipReason(StrEnum):
     SYMLINK = "symlink"
     HARDLINK = "hardlink"
@@ -139,7 +143,7 @@ class _CountingReader:
         data = self._source.read(size)
         self.position += len(data)
         if self.position > self._cap:
-            raise ArchiveRejected(f"archive is larger than {_human(self._cap)} {self._what}")
+            raise ArchiveTooLarge(f"archive is larger than {_human(self._cap)} {self._what}")
         if self.budget_end is not None and self.position > self.budget_end:
             raise ArchiveRejected("archive has an oversized member header")
         return data
@@ -221,7 +225,7 @@ class ArchiveReader:
                 if not info.isdir():
                     self.stats.members += 1
                     if self.stats.members > self.limits.max_files:
-                        raise ArchiveRejected(f"archive has more than {self.limits.max_files} files")
+                        raise ArchiveTooLarge(f"archive has more than {self.limits.max_files} files")
                 archive_file = self._accept(tar, info)
                 self._sync_stats()
                 if archive_file is not None:

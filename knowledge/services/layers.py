@@ -14,7 +14,7 @@ from django_q.tasks import async_task
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.tokens import client_for
-from knowledge.ingest.archive import ArchiveLimits, ArchiveRejected, ArchiveStats, ArchiveTruncated
+from knowledge.ingest.archive import ArchiveLimits, ArchiveRejected, ArchiveStats, ArchiveTooLarge, ArchiveTruncated
 from knowledge.ingest.parse_helper import HelperFailed
 from knowledge.ingest.pipeline import Ingest, IngestOptions
 from knowledge.models import ContentChunk, Generation, KnowledgeLayer, LayerFile, Symbol
@@ -203,12 +203,13 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
                     batch_chars += len(result.text or "")
                     if len(batch) >= BATCH or batch_chars >= BATCH_CHARS:
                         flush()
-        except ArchiveTruncated:
-            raise
-        except ArchiveRejected as exc:
+        except ArchiveTooLarge as exc:
             # A cap was reached (size, file count): keep what was read and say what was left out.
+            # Anything else the reader refuses (not a tar.gz, corrupt, cut short) fails the build.
             partial_reason = exc.reason
         flush()
+    if partial_reason and not ingest.summary.files:
+        raise ArchiveTooLarge(f"{partial_reason}, before any file could be read")
     stats = writer.finish(ingest.summary)
     if partial_reason:
         stats["notes"].append(f"Stopped early: {partial_reason}. The layer holds the files read before that point.")

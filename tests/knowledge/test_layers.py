@@ -169,6 +169,44 @@ def test_a_hostile_archive_is_read_safely_and_the_good_files_still_build(signed_
     assert not (tmp_path.parent / "escape.py").exists()
 
 
+@pytest.mark.parametrize("bad", [b"PK\x03\x04 a zip, not a tar.gz", b"", gzip.compress(b"not a tar at all" * 64)],
+                         ids=["zip", "empty", "gzip-of-garbage"])
+def test_an_archive_that_is_not_a_tar_gz_fails_and_the_previous_version_serves(signed_in, acme, bitbucket, tmp_path, bad):
+    path = tmp_path / "swap.tar.gz"
+    path.write_bytes(archive_with([regular("keep.py", b"def still_served():\n    pass\n")]))
+    bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "swap", "source": {"archive": str(path)}})
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    create_layer(signed_in, Repository.objects.get(slug="swap"))
+    layer = KnowledgeLayer.objects.get()
+    assert layer.status == KnowledgeLayer.Status.ACTIVE
+
+    path.write_bytes(bad)  # the sandbox serves the file as it is at each download
+    page = signed_in.post(f"/knowledge/layers/{layer.pk}/retry/", follow=True).content.decode()
+    layer.refresh_from_db()
+    assert layer.status == KnowledgeLayer.Status.FAILED and layer.failure_reason.startswith("The archive was refused: ")
+    assert layer.active_generation == 1 and layer.summary["files"] == 1 and "previous version is still served" in page
+    assert "still_served" in signed_in.get("/search/", {"q": "still_served"}).content.decode()
+
+
+def test_an_archive_past_the_file_cap_keeps_the_files_read_and_says_so(signed_in, acme, bitbucket, tmp_path, settings):
+    settings.INGEST_MAX_FILES = 5
+    path = tmp_path / "many.tar.gz"
+    path.write_bytes(archive_with([regular(f"m{n:02}.py", f"def f{n}():\n    pass\n".encode()) for n in range(12)]))
+    bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "many", "source": {"archive": str(path)}})
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    create_layer(signed_in, Repository.objects.get(slug="many"))
+    layer = KnowledgeLayer.objects.get()
+    assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.summary["files"] == 5
+    assert layer.summary["notes"] == ["Stopped early: archive has more than 5 files. The layer holds the files read before that point."]
+    assert "archive has more than 5 files" in signed_in.get(f"/knowledge/layers/{layer.pk}/").content.decode()
+
+    settings.INGEST_MAX_FILES = 0  # nothing can be read: not a layer worth serving
+    signed_in.post(f"/knowledge/layers/{layer.pk}/retry/")
+    layer.refresh_from_db()
+    assert layer.status == KnowledgeLayer.Status.FAILED and "before any file could be read" in layer.failure_reason
+    assert layer.active_generation == 1
+
+
 def test_a_truncated_archive_fails_and_stores_nothing_half_built(signed_in, acme, bitbucket, tmp_path):
     whole = archive_with([regular(f"m{n}.py", (f"def f{n}():\n    pass\n" * 200).encode()) for n in range(50)])
     path = tmp_path / "cut.tar.gz"
