@@ -5,7 +5,8 @@ allowed, because real READMEs use it (centred logos, <details>), and then throug
 Ammonia allowlist sanitizer), which is what makes the result safe: scripts, event handlers,
 styles and javascript: URLs never survive. Relative links are resolved against the document's
 folder and handed to ``resolve_link`` so the caller can point them at its own file view; without
-one they are dropped rather than left to resolve against our site.
+one (and always for images, whose bytes are not kept) they are dropped rather than left to
+resolve against our site.
 """
 from __future__ import annotations
 
@@ -81,7 +82,9 @@ def render_markdown(
     def keep_url(tag: str, attribute: str, value: str) -> str | None:
         if attribute not in ("href", "src"):
             return value
-        return _safe_url(value, base_path, resolve_link)
+        # A relative image would resolve to a page, not to its bytes (which are not kept): it
+        # keeps its alt text only. Absolute images and every link are kept.
+        return _safe_url(value, base_path, resolve_link if attribute == "href" else None)
 
     safe = nh3.clean(
         unsafe,

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -186,7 +187,11 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
             # Also the heartbeat the stalled-build sweep looks at.
             KnowledgeLayer.objects.filter(pk=layer.pk).update(files_done=done, files_total=max(estimate, done), updated_at=timezone.now())
 
-    options = IngestOptions(limits=_limits(), parse_processes=settings.INGEST_PARSE_PROCESSES)
+    def file_link(target: str) -> str:  # a relative link in a doc opens our file view
+        path, _, fragment = target.partition("#")
+        return reverse("knowledge:file", args=[layer.pk, path]) + (f"#{fragment}" if fragment else "")
+
+    options = IngestOptions(limits=_limits(), parse_processes=settings.INGEST_PARSE_PROCESSES, resolve_link=file_link)
     ingest = Ingest(response.raw, options, on_progress=progress)
     partial_reason = None
     with (

@@ -55,11 +55,13 @@ def test_raw_html_that_readmes_use_is_kept_safely():
 
 
 def test_links_external_kept_relative_resolved_or_dropped():
-    text = "[site](https://example.org) [guide](setup.md#install) [up](../../../etc/passwd) [top](#intro) ![logo](../logo.png)"
+    text = ("[site](https://example.org) [guide](setup.md#install) [up](../../../etc/passwd) [top](#intro) ![logo](../logo.png)"
+            " ![badge](https://img.example.org/b.svg)")
     html, _ = render_markdown(text, base_path="docs/index.md", resolve_link=lambda path: f"/files/{path}")
     assert '<a href="https://example.org" rel="noopener noreferrer nofollow">site</a>' in html
     assert 'href="/files/docs/setup.md#install"' in html
-    assert 'src="/files/logo.png"' in html
+    assert "logo.png" not in html and 'alt="logo"' in html  # a relative image's bytes are not kept
+    assert 'src="https://img.example.org/b.svg"' in html
     assert 'href="#intro"' in html
     assert "etc/passwd" not in html
 

@@ -220,6 +220,18 @@ def test_a_truncated_archive_fails_and_stores_nothing_half_built(signed_in, acme
     assert not Generation.objects.filter(layer=layer).exists() and not LayerFile.objects.exists()
 
 
+def test_relative_links_in_docs_open_the_linked_file_in_the_layer(signed_in, acme, bitbucket):
+    readme = "# Guide\n\nSee [usage](docs/usage.md#setup) and [the app](/acme/app.py).\n"
+    bitbucket.control("POST", "/_sandbox/repositories/acme/api/commits",
+                      json={"branch": "main", "files": {"README.md": readme, "docs/usage.md": "# Usage\n"}, "message": "Docs"})
+    create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
+    layer = KnowledgeLayer.objects.get()
+    page = signed_in.get(f"/knowledge/layers/{layer.pk}/").content.decode()
+    usage = f"/knowledge/layers/{layer.pk}/files/docs/usage.md"
+    assert f'href="{usage}#setup"' in page and f'href="/knowledge/layers/{layer.pk}/files/acme/app.py"' in page
+    assert "Usage" in signed_in.get(usage).content.decode()
+
+
 def test_every_text_file_reads_back_exactly_and_vendored_text_is_kept_but_not_searched(signed_in, acme, bitbucket, tmp_path):
     minified = "var a=1;" * 1500 + "function lateNeedle(){}"  # one 12 KB line: past a chunk's size
     source = "def first():\n    pass\n" * 40 + minified + "\n\n\n"
