@@ -170,14 +170,22 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
     workspace_slug, repo_slug = full_name.split("/", 1)
     response = client.archive(workspace_slug, repo_slug, commit)
     expected = int(response.headers.get("Content-Length") or 0)
+    previous = layer.summary.get("files") or 0  # a rebuild's best guess until the stream says more
     estimate = done = batch_chars = 0
     batch: list = []
 
     def progress(stats: ArchiveStats) -> None:
         nonlocal estimate
-        # The total is unknown until the stream ends: estimate it from the compressed bytes read.
+        # The total is unknown until the stream ends: estimate it from the compressed bytes read
+        # when the download's size is known (Bitbucket usually streams archives without it).
         if expected and stats.compressed_bytes:
             estimate = max(stats.files, round(stats.files * expected / stats.compressed_bytes))
+
+    def total() -> int:
+        """The estimated file count, or 0 for "unknown" (the page then counts without a bar's end)."""
+        if estimate:
+            return max(estimate, done)
+        return previous if previous > done else 0
 
     def flush() -> None:
         nonlocal done, batch, batch_chars
@@ -185,7 +193,7 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
             done += writer.write(batch)
             batch, batch_chars = [], 0
             # Also the heartbeat the stalled-build sweep looks at.
-            KnowledgeLayer.objects.filter(pk=layer.pk).update(files_done=done, files_total=max(estimate, done), updated_at=timezone.now())
+            KnowledgeLayer.objects.filter(pk=layer.pk).update(files_done=done, files_total=total(), updated_at=timezone.now())
 
     def file_link(target: str) -> str:  # a relative link in a doc opens our file view
         path, _, fragment = target.partition("#")

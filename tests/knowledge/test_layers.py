@@ -264,6 +264,34 @@ def test_every_text_file_reads_back_exactly_and_vendored_text_is_kept_but_not_se
     assert "node_modules/lib/index.js" not in results
 
 
+def test_progress_counts_files_and_shows_a_total_only_when_one_is_known(signed_in, acme, bitbucket, tmp_path, monkeypatch):
+    from knowledge.services import layers
+    from knowledge.services.writer import GenerationWriter
+
+    path = tmp_path / "steps.tar.gz"
+    path.write_bytes(archive_with([regular(f"m{n:02}.py", f"def f{n}():\n    pass\n".encode()) for n in range(9)]))
+    bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "steps", "source": {"archive": str(path)}})
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    monkeypatch.setattr(layers, "BATCH", 4)
+    seen, write = [], GenerationWriter.write
+
+    def watching(self, batch):  # what the page shows while the build runs, before each batch
+        layer = KnowledgeLayer.objects.get()
+        fragment = signed_in.get(f"/knowledge/layers/{layer.pk}/", {"status": 1}, HTTP_HX_REQUEST="true").content.decode()
+        seen.append((layer.files_done, layer.files_total, "files so far" in fragment, "of ~" in fragment))
+        return write(self, batch)
+
+    monkeypatch.setattr(GenerationWriter, "write", watching)
+    create_layer(signed_in, Repository.objects.get(slug="steps"))
+    # The sandbox, like Bitbucket, streams the archive without its size: the first build counts.
+    assert seen == [(0, 0, True, False), (4, 0, True, False), (8, 0, True, False)]
+
+    seen.clear()
+    signed_in.post(f"/knowledge/layers/{KnowledgeLayer.objects.get().pk}/retry/")
+    # A rebuild expects as many files as the version it replaces.
+    assert seen == [(0, 9, False, True), (4, 9, False, True), (8, 9, False, True)]
+
+
 def test_a_build_holds_a_bounded_amount_of_text_however_large_the_files(signed_in, acme, bitbucket, tmp_path, monkeypatch):
     import tracemalloc
 
