@@ -64,6 +64,11 @@ class Connection(models.Model):
         return (self.expires_at - timezone.now()).total_seconds() < seconds
 
 
+# What a user still sees while Bitbucket waits to be reconnected: their workspaces, repositories
+# and layers as last synchronised (nothing is deleted until they disconnect), read-only.
+VISIBLE_CONNECTION = (Connection.Status.CONNECTED, Connection.Status.RECONNECT)
+
+
 class Workspace(models.Model):
     """A Bitbucket workspace the connection can (or could) see; linked ones are Active."""
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from integrations.models import Connection, Repository, Workspace
+from integrations.models import VISIBLE_CONNECTION, Connection, Repository, Workspace
 
 
 def connection_for(*, user) -> Connection | None:
@@ -23,7 +23,7 @@ def repositories_for(*, user, query: str = "", workspace_slug: str = "") -> Quer
     repos = Repository.objects.filter(
         workspace__connection__user=user,
         workspace__status=Workspace.Status.ACTIVE,
-        workspace__connection__status=Connection.Status.CONNECTED,
+        workspace__connection__status__in=VISIBLE_CONNECTION,
     ).select_related("workspace")
     if workspace_slug:
         repos = repos.filter(workspace__slug=workspace_slug)

@@ -9,7 +9,7 @@ from django.db.models import F, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from integrations.models import Connection, Workspace
+from integrations.models import VISIBLE_CONNECTION, Workspace
 from knowledge.models import ContentChunk, Generation, LayerFile, Symbol
 
 MAX_QUERY = 200
@@ -41,7 +41,7 @@ def active_generations(*, user) -> QuerySet[Generation]:
     return Generation.objects.filter(
         layer__repository__workspace__connection__user=user,
         layer__repository__workspace__status=Workspace.Status.ACTIVE,
-        layer__repository__workspace__connection__status=Connection.Status.CONNECTED,
+        layer__repository__workspace__connection__status__in=VISIBLE_CONNECTION,
         status=Generation.Status.READY,
         number=F("layer__active_generation"),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from integrations.models import Connection, Workspace
+from integrations.models import VISIBLE_CONNECTION, Workspace
 from knowledge.models import ContentChunk, Generation, KnowledgeLayer, LayerFile
 
 
@@ -13,9 +13,9 @@ def layers_for(*, user) -> QuerySet[KnowledgeLayer]:
         KnowledgeLayer.objects.filter(
             repository__workspace__connection__user=user,
             repository__workspace__status=Workspace.Status.ACTIVE,
-            repository__workspace__connection__status=Connection.Status.CONNECTED,
+            repository__workspace__connection__status__in=VISIBLE_CONNECTION,
         )
-        .select_related("repository__workspace")
+        .select_related("repository__workspace__connection")
         .order_by("repository__full_name")
     )
 

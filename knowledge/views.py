@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from integrations.models import Workspace
+from integrations.models import Connection, Workspace
 from integrations.selectors import connection_for, repositories_for, workspaces_for
 from knowledge.highlight import highlighted_lines
 from knowledge.models import KnowledgeLayer, LayerFile
@@ -28,6 +28,14 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(target)
     return redirect(default)
+
+
+RECONNECT_FIRST = "Bitbucket no longer accepts this connection: Reconnect on Integrations first; nothing was deleted."
+
+
+def _needs_reconnect(user) -> bool:
+    connection = connection_for(user=user)
+    return connection is not None and connection.status == Connection.Status.RECONNECT
 
 
 @login_required
@@ -60,6 +68,8 @@ def create_layers(request: HttpRequest) -> HttpResponse:
     ids = [int(value) for value in request.POST.getlist("repository") if value.isdigit()]
     if not ids:
         messages.error(request, "Select at least one repository.")
+    elif _needs_reconnect(request.user):
+        messages.error(request, RECONNECT_FIRST)
     else:
         queued = layers_create(user=request.user, repository_ids=ids)
         messages.success(request, f"Queued {queued} knowledge layer{'s' if queued != 1 else ''}.")
@@ -70,7 +80,9 @@ def create_layers(request: HttpRequest) -> HttpResponse:
 @require_POST
 def retry_layer(request: HttpRequest, pk: int) -> HttpResponse:
     layer = layer_for(user=request.user, layer_id=pk)
-    if layer_requeue(layer_id=layer.pk):
+    if _needs_reconnect(request.user):
+        messages.error(request, RECONNECT_FIRST)
+    elif layer_requeue(layer_id=layer.pk):
         messages.success(request, f"Rebuilding the knowledge layer of {layer.repository.full_name}.")
     return _back(request, "knowledge:layers")
 

@@ -57,3 +57,15 @@ def test_another_users_token_sees_none_of_these_layers(signed_in, layer, client,
     assert api(client, f"/api/v1/layers/{layer.pk}/files/acme/app.py", token).status_code == 404
     assert api(client, f"/api/v1/layers/{layer.pk}/symbols", token).status_code == 404
     assert api(client, "/api/v1/search?q=create_app", token).json()["results"] == []
+
+
+def test_layers_stay_listed_while_bitbucket_waits_to_be_reconnected(signed_in, layer, client, bitbucket):
+    from integrations.models import Connection
+
+    token = new_token(signed_in)
+    Connection.objects.update(status=Connection.Status.RECONNECT)
+    layers = api(client, "/api/v1/layers", token).json()["layers"]
+    assert [(item["id"], item["status"]) for item in layers] == [(layer.pk, "active")]
+    assert api(client, "/api/v1/search?q=create_app", token).json()["results"]
+    Connection.objects.update(status=Connection.Status.DISCONNECTING)  # on its way out: gone from view at once
+    assert api(client, "/api/v1/layers", token).json()["layers"] == []

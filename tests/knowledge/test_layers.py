@@ -137,6 +137,31 @@ def test_symbols_come_from_a_helper_process_and_its_crash_fails_the_build_keepin
     assert Generation.objects.filter(layer=layer).count() == 1
 
 
+def test_while_bitbucket_waits_to_be_reconnected_layers_stay_readable_and_nothing_is_queued(signed_in, acme, bitbucket):
+    from integrations.models import Connection
+
+    create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
+    layer = KnowledgeLayer.objects.get()
+    bitbucket.control("POST", "/_sandbox/users/alice/revoke")
+    bitbucket.control("POST", "/_sandbox/tokens/expire")
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    assert Connection.objects.get().status == Connection.Status.RECONNECT
+
+    for page in ("/knowledge/", "/knowledge/repositories/", f"/knowledge/layers/{layer.pk}/"):
+        html = signed_in.get(page).content.decode()
+        assert "acme/api" in html and "data-reconnect" in html and "nothing was deleted" in html, page
+    assert "create_app" in signed_in.get("/search/", {"q": "create_app"}).content.decode()
+    page = signed_in.get(f"/knowledge/layers/{layer.pk}/files/acme/app.py")
+    assert page.status_code == 200 and "create_app" in page.content.decode()
+
+    seen = len(bitbucket.requests_seen())
+    for action in (f"/knowledge/layers/{layer.pk}/retry/", "/knowledge/layers/create/"):
+        answer = signed_in.post(action, {"repository": [layer.repository_id]}, follow=True).content.decode()
+        assert "Reconnect on Integrations first" in answer
+    layer.refresh_from_db()
+    assert layer.status == KnowledgeLayer.Status.ACTIVE and len(bitbucket.requests_seen()) == seen
+
+
 def test_an_empty_repository_fails_with_the_reason_in_words(signed_in, acme, bitbucket):
     bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "nothing-yet"})
     signed_in.post("/integrations/bitbucket/workspaces/refresh/")
