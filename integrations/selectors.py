@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from config import inputs
 from integrations.models import VISIBLE_CONNECTION, Connection, Repository, Workspace
 
 
@@ -25,9 +26,9 @@ def repositories_for(*, user, query: str = "", workspace_slug: str = "") -> Quer
         workspace__status=Workspace.Status.ACTIVE,
         workspace__connection__status__in=VISIBLE_CONNECTION,
     ).select_related("workspace")
+    query, workspace_slug = inputs.text(query), inputs.text(workspace_slug)
     if workspace_slug:
         repos = repos.filter(workspace__slug=workspace_slug)
-    query = query.replace("\x00", "")
     if query:
         repos = repos.filter(Q(name__icontains=query) | Q(full_name__icontains=query) | Q(language__icontains=query))
     return repos.order_by("workspace__name", "name")

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
+from config import inputs
 from integrations.forms import ApiTokenForm
 from integrations.models import Connection, Workspace
 from integrations.selectors import connection_for, workspaces_for
@@ -99,7 +100,7 @@ def workspaces_link_view(request: HttpRequest) -> HttpResponse:
     connection = connection_for(user=request.user)
     if connection is None:
         raise Http404
-    ids = [int(value) for value in request.POST.getlist("workspace") if value.isdigit()]
+    ids = inputs.ids(request.POST.getlist("workspace"))
     if not ids:
         messages.error(request, "Select at least one workspace to link.")
     else:

@@ -6,9 +6,9 @@ from functools import wraps
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from knowledge.models import LayerFile
+from config import inputs
 from knowledge.search import search
-from knowledge.selectors import file_text, layer_for, layers_for, serving_generation
+from knowledge.selectors import file_text, layer_file, layer_for, layers_for, serving_generation
 from knowledge.services.tokens import api_token_authenticate
 
 MAX_RESULTS = 200
@@ -52,7 +52,7 @@ def layers(request: HttpRequest) -> JsonResponse:
 
 @token_required
 def search_view(request: HttpRequest) -> JsonResponse:
-    query = request.GET.get("q", "").strip()
+    query = inputs.text(request.GET.get("q"))
     if not query:
         return _error(400, "Give a query: /api/v1/search?q=…")
     return JsonResponse({"query": query, "results": [hit.as_json() for hit in search(user=request.user, query=query)]})
@@ -61,9 +61,7 @@ def search_view(request: HttpRequest) -> JsonResponse:
 @token_required
 def file(request: HttpRequest, layer_id: int, path: str) -> JsonResponse:
     generation = serving_generation(layer_for(user=request.user, layer_id=layer_id))
-    row = generation and LayerFile.objects.filter(generation=generation, path=path).first()
-    if not row:
-        raise Http404("No such file in this knowledge layer.")
+    row = layer_file(generation, path)
     return JsonResponse({
         "layer": layer_id, "path": row.path, "language": row.language or None, "size": row.size, "lines": row.lines,
         "sha256": row.sha256, "binary": row.is_binary, "truncated": row.is_truncated,
@@ -77,7 +75,7 @@ def symbols(request: HttpRequest, layer_id: int) -> JsonResponse:
     if generation is None:
         return JsonResponse({"layer": layer_id, "symbols": []})
     rows = generation.symbols.select_related("file").order_by("name", "file__path", "line")
-    if query := request.GET.get("q", "").strip():
+    if query := inputs.text(request.GET.get("q")):
         rows = rows.filter(name__icontains=query)
     return JsonResponse({"layer": layer_id, "symbols": [
         {"name": s.name, "kind": s.kind, "container": s.container or None, "path": s.file.path, "line": s.line, "end_line": s.end_line}

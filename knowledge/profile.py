@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from config import inputs
 from knowledge.models import ApiToken
 from knowledge.services.tokens import api_token_create, api_token_revoke
 
@@ -24,7 +25,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def create_token(request: HttpRequest) -> HttpResponse:
-    row, token = api_token_create(user=request.user, name=request.POST.get("name", ""))
+    row, token = api_token_create(user=request.user, name=inputs.text(request.POST.get("name"), limit=100))
     # Shown in this answer only: the plain token is never stored, not even in the session.
     return _page(request, {"name": row.name, "token": token}, status=201)
 

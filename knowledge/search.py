@@ -9,6 +9,7 @@ from django.db.models import F, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from config import inputs
 from integrations.models import VISIBLE_CONNECTION, Workspace
 from knowledge.models import ContentChunk, Generation, LayerFile, Symbol
 
@@ -58,11 +59,6 @@ def highlight(text: str, query: str) -> SafeString:
     return mark_safe("".join(out))
 
 
-def clean_query(query: str) -> str:
-    """What a person typed, minus what no database column can hold (NUL), at a sane length."""
-    return query.replace("\x00", "").strip()[:MAX_QUERY]
-
-
 def _contains(queryset: QuerySet, column: str, query: str) -> QuerySet:
     """`column` contains `query`, case-insensitively, in a form the search indexes can serve."""
     table = queryset.model._meta.db_table
@@ -102,7 +98,7 @@ def _content_hits(chunks, query: str, limit: int) -> list[Hit]:
 
 def search(*, user, query: str, limit: int = 30) -> list[Hit]:
     """Symbols first (exact names before partial ones), then content lines, then paths."""
-    query = clean_query(query)
+    query = inputs.text(query, limit=MAX_QUERY)  # callers other than the views may pass raw input
     if not query:
         return []
     # One small query for the ids, then plain `IN (…)` filters the planner handles best.

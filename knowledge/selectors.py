@@ -37,3 +37,13 @@ def serving_generation(layer: KnowledgeLayer) -> Generation | None:
 def file_text(file: LayerFile) -> str:
     """The file's kept text ("" for binary files and text holding NUL), from its chunks."""
     return "\n".join(ContentChunk.objects.filter(file=file).order_by("start_line").values_list("text", flat=True))
+
+
+def layer_file(generation: Generation | None, path: str) -> LayerFile:
+    """The file at `path` in the serving generation, or 404 (a NUL cannot be in a stored path)."""
+    file = None
+    if generation is not None and "\x00" not in path:
+        file = LayerFile.objects.filter(generation=generation, path=path).first()
+    if file is None:
+        raise Http404("No such file in this knowledge layer.")
+    return file

@@ -6,17 +6,18 @@ from collections import Counter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from config import inputs
 from integrations.models import Connection, Workspace
 from integrations.selectors import connection_for, repositories_for, workspaces_for
 from knowledge.highlight import highlighted_lines
-from knowledge.models import KnowledgeLayer, LayerFile
+from knowledge.models import KnowledgeLayer
 from knowledge.search import search as run_search
-from knowledge.selectors import file_text, layer_for, layers_for, serving_generation
+from knowledge.selectors import file_text, layer_file, layer_for, layers_for, serving_generation
 from knowledge.services.layers import layer_requeue, layers_create
 
 BUSY = (KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING)
@@ -48,8 +49,8 @@ def layers(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def repositories(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    workspace_slug = request.GET.get("workspace", "").strip()
+    query = inputs.text(request.GET.get("q"))
+    workspace_slug = inputs.text(request.GET.get("workspace"))
     repos = repositories_for(user=request.user, query=query, workspace_slug=workspace_slug).select_related("layer")
     page = Paginator(repos, 50).get_page(request.GET.get("page"))
     busy = any(getattr(repo, "layer", None) and repo.layer.status in BUSY for repo in page)
@@ -65,7 +66,7 @@ def repositories(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def create_layers(request: HttpRequest) -> HttpResponse:
-    ids = [int(value) for value in request.POST.getlist("repository") if value.isdigit()]
+    ids = inputs.ids(request.POST.getlist("repository"))
     if not ids:
         messages.error(request, "Select at least one repository.")
     elif _needs_reconnect(request.user):
@@ -107,7 +108,7 @@ def layer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     generation = serving_generation(layer)
     context = {"layer": layer, "generation": generation, "busy": layer.status in BUSY}
     if generation is not None:
-        symbol_query = request.GET.get("symbols", "").strip()
+        symbol_query = inputs.text(request.GET.get("symbols"))
         symbols = generation.symbols.select_related("file").order_by("file__path", "line")
         if symbol_query:
             symbols = symbols.filter(name__icontains=symbol_query)
@@ -134,9 +135,7 @@ def layer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def file_view(request: HttpRequest, pk: int, path: str) -> HttpResponse:
     layer = layer_for(user=request.user, layer_id=pk)
     generation = serving_generation(layer)
-    file = generation and LayerFile.objects.filter(generation=generation, path=path).first()
-    if not file:
-        raise Http404("No such file in this knowledge layer.")
+    file = layer_file(generation, path)
     text = "" if file.is_binary else file_text(file)
     lines = None if file.is_binary else highlighted_lines(file.path, text, file.language)
     return render(request, "knowledge/file.html", {"layer": layer, "file": file, "lines": lines, "kept_bytes": len(text.encode())})
@@ -144,7 +143,7 @@ def file_view(request: HttpRequest, pk: int, path: str) -> HttpResponse:
 
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    query = inputs.text(request.GET.get("q"))
     hits = run_search(user=request.user, query=query) if query else []
     has_layers = layers_for(user=request.user).exclude(active_generation=None).exists()
     return render(request, "knowledge/search.html", {"query": query, "hits": hits, "has_layers": has_layers})

@@ -69,3 +69,13 @@ def test_layers_stay_listed_while_bitbucket_waits_to_be_reconnected(signed_in, l
     assert api(client, "/api/v1/search?q=create_app", token).json()["results"]
     Connection.objects.update(status=Connection.Status.DISCONNECTING)  # on its way out: gone from view at once
     assert api(client, "/api/v1/layers", token).json()["layers"] == []
+
+
+def test_odd_api_input_answers_in_json(signed_in, layer, client):
+    token = new_token(signed_in)
+    for query in ["a\x00", "\x00", "%_", "x" * 5000]:
+        assert api(client, f"/api/v1/layers/{layer.pk}/symbols?q={query}", token).status_code == 200
+        assert api(client, f"/api/v1/search?q={query}", token).status_code in (200, 400)
+    for path in ["acme/app.py%00", "..%2F..%2Fetc%2Fpasswd"]:
+        answer = api(client, f"/api/v1/layers/{layer.pk}/files/{path}", token)
+        assert answer.status_code == 404 and answer["Content-Type"] == "application/json"

@@ -376,7 +376,16 @@ def test_forms_only_send_the_user_back_to_our_own_pages(signed_in, acme):
 
 def test_odd_search_input_answers_normally(signed_in, acme):
     create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
-    for query in ["\x00create_app", "x" * 5000, "'; DROP TABLE x; --", "%_", "İİ"]:
+    layer = KnowledgeLayer.objects.get()
+    for query in ["\x00create_app", "x" * 5000, "'; DROP TABLE x; --", "%_", "İİ", "a\x00"]:
         assert signed_in.get("/search/", {"q": query}).status_code == 200
-        assert signed_in.get("/knowledge/repositories/", {"q": query}).status_code == 200
+        assert signed_in.get("/knowledge/repositories/", {"q": query, "workspace": query}).status_code == 200
+        assert signed_in.get(f"/knowledge/layers/{layer.pk}/", {"symbols": query}).status_code == 200
+    # Ids that are not ids choose nothing: superscripts, other scripts' digits, past bigint.
+    for value in ["²", "٣", "99999999999999999999999", "-1", "1e3"]:
+        answer = signed_in.post("/knowledge/layers/create/", {"repository": [value]}, follow=True)
+        assert answer.status_code == 200 and "Select at least one repository." in answer.content.decode()
+        assert signed_in.post("/integrations/bitbucket/workspaces/link/", {"workspace": [value]}).status_code in (200, 302)
+    for path in ["acme/app.py%00", "acme/app.py\x00", "../../etc/passwd", "%2e%2e/x"]:
+        assert signed_in.get(f"/knowledge/layers/{layer.pk}/files/{path}").status_code == 404
     assert "<mark>create_app</mark>" in signed_in.get("/search/", {"q": "\x00create_app"}).content.decode()
