@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.http import Http404, HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
 
 from config import inputs
 from knowledge.search import search
@@ -19,8 +19,16 @@ def _error(status: int, message: str) -> JsonResponse:
 
 
 def token_required(view):
+    """Bearer-token authentication, GET only, every answer JSON. No cookie authenticates here,
+    so there is no cross-site request to forge: the CSRF check (an HTML 403) does not apply."""
+
+    @csrf_exempt
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = _error(405, "The API only reads: use GET.")
+            response["Allow"] = "GET, HEAD"
+            return response
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         user = api_token_authenticate(token.strip()) if scheme.lower() == "bearer" else None
         if user is None:
@@ -33,7 +41,7 @@ def token_required(view):
         except Http404 as exc:
             return _error(404, str(exc) or "Not found.")
 
-    return require_GET(wrapped)
+    return wrapped
 
 
 def _layer_json(layer) -> dict:

@@ -79,3 +79,14 @@ def test_odd_api_input_answers_in_json(signed_in, layer, client):
     for path in ["acme/app.py%00", "..%2F..%2Fetc%2Fpasswd"]:
         answer = api(client, f"/api/v1/layers/{layer.pk}/files/{path}", token)
         assert answer.status_code == 404 and answer["Content-Type"] == "application/json"
+
+
+def test_writing_to_the_api_answers_405_in_json(signed_in, layer):
+    from django.test import Client
+
+    token = new_token(signed_in)
+    client = Client(enforce_csrf_checks=True)  # as a real agent meets it: no CSRF cookie, no token
+    for method in (client.post, client.put, client.delete):
+        answer = method("/api/v1/layers", HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert answer.status_code == 405 and answer.json()["error"]["message"] == "The API only reads: use GET."
+        assert answer["Allow"] == "GET, HEAD"
