@@ -23,8 +23,10 @@ def _lexer(path: str, language: str):
 
 
 def highlighted_lines(path: str, content: str, language: str = "") -> list[SafeString]:
-    """One safe HTML string per line of `content`."""
+    """One safe HTML string per line of `content`; a final newline ends the last line, as editors
+    and `wc -l` count, rather than starting an empty one."""
     lexer = TextLexer(stripnl=False) if len(content) > MAX_HIGHLIGHT_BYTES else _lexer(path, language)
     html = highlight(content, lexer, HtmlFormatter(nowrap=True))
-    return [mark_safe(line) for line in html.split("\n")[: content.count("\n") + 1]]
+    count = content.count("\n") + (not content.endswith("\n"))
+    return [mark_safe(line) for line in html.split("\n")[:count]]
 

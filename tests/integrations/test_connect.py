@@ -60,6 +60,8 @@ def test_api_token_is_verified_before_it_is_saved(signed_in, bitbucket, seed):
     full = max(alice["api_tokens"], key=lambda t: len(t["scopes"]))
     page = signed_in.post("/integrations/bitbucket/token/", {"email": alice["email"], "token": full["token"]}, follow=True)
     assert "Connected to Bitbucket as" in page.content.decode()
+    # Bitbucket does not list an API token's scopes: the page shows the probed ones for what they are.
+    assert "Verified scopes" in page.content.decode() and "Granted scopes" not in page.content.decode()
     connection = Connection.objects.get()
     assert connection.auth_method == Connection.AuthMethod.API_TOKEN and connection.api_email == alice["email"]
     assert Workspace.objects.filter(connection=connection).count() == len(alice_workspaces(seed))

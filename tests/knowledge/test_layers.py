@@ -232,6 +232,19 @@ def test_an_archive_past_the_file_cap_keeps_the_files_read_and_says_so(signed_in
     assert layer.active_generation == 1
 
 
+def test_an_archive_of_only_skipped_entries_builds_an_empty_layer_that_says_why(signed_in, acme, bitbucket, tmp_path):
+    path = tmp_path / "links.tar.gz"
+    path.write_bytes(archive_with([special("a.py", tarfile.SYMTYPE, "/etc/passwd"), special("b", tarfile.FIFOTYPE)]))
+    bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "links", "source": {"archive": str(path)}})
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    create_layer(signed_in, Repository.objects.get(slug="links"))
+    layer = KnowledgeLayer.objects.get()
+    page = signed_in.get(f"/knowledge/layers/{layer.pk}/").content.decode()
+    assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.summary["files"] == 0
+    assert "No files: everything in the archive was skipped" in page and "Too many files" not in page
+    assert "symlink" in page and "fifo" in page
+
+
 def test_a_truncated_archive_fails_and_stores_nothing_half_built(signed_in, acme, bitbucket, tmp_path):
     whole = archive_with([regular(f"m{n}.py", (f"def f{n}():\n    pass\n" * 200).encode()) for n in range(50)])
     path = tmp_path / "cut.tar.gz"
@@ -281,7 +294,8 @@ def test_every_text_file_reads_back_exactly_and_vendored_text_is_kept_but_not_se
     assert content("src/app.js") == source and content("node_modules/lib/index.js") == vendored
     assert content("data.bin") is None
     page = signed_in.get(f"/knowledge/layers/{layer.pk}/files/node_modules/lib/index.js").content.decode()
-    assert page.count('class="ln"') == vendored.count("\n") + 1 and "vendoredNeedle" in page
+    assert page.count('class="ln"') == vendored.count("\n") == LayerFile.objects.get(path="node_modules/lib/index.js").lines
+    assert "vendoredNeedle" in page
 
     # The end of a 12 KB line is found, and its snippet shows the match, not the line's start.
     assert "<mark>lateNeedle</mark>" in signed_in.get("/search/", {"q": "lateNeedle"}).content.decode()
