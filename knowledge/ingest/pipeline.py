@@ -50,6 +50,9 @@ class IngestOptions:
     resolve_link: ResolveLink | None = None  # repository path -> URL for links in docs
     hold_back_files: int = 2_000
     hold_back_bytes: int = 32 * MiB
+    # (sha256, language) -> True when the caller already holds this file's symbols (an earlier
+    # build of the same content): the file is not parsed and its result says ``symbols_kept``.
+    symbols_known: Callable[[str, str | None], bool] | None = None
     parse_processes: int = 0  # helper processes for symbols; 0 parses in this process
     parse_group_bytes: int = 1 * MiB  # source sent to a helper at a time
     in_flight_bytes: int = 32 * MiB
@@ -69,6 +72,7 @@ class FileResult:
     executable: bool
     text: str | None  # content for the search index; None for binary files
     symbols: list[Symbol]
+    symbols_kept: bool  # not parsed: the caller holds this content's symbols (IngestOptions.symbols_known)
     manifest: ManifestResult | None
     doc: DocPage | None
 
@@ -190,6 +194,7 @@ class Ingest:
         own_code = not (kind.binary or kind.vendored or kind.generated)
         parse = (self.options.symbols and own_code and not archive_file.truncated
                  and kind.language in SUPPORTED_LANGUAGES)
+        kept = parse and self.options.symbols_known is not None and self.options.symbols_known(archive_file.sha256, kind.language)
         manifest = parse_manifest(path, text) if text is not None and not kind.vendored else None
         doc = None
         if text is not None and not kind.vendored and doc_kind(path):
@@ -200,9 +205,9 @@ class Ingest:
             path=path, size=archive_file.size, sha256=archive_file.sha256, language=kind.language,
             lines=kind.lines, binary=kind.binary, vendored=kind.vendored, generated=kind.generated,
             truncated=archive_file.truncated, executable=archive_file.executable, text=text,
-            symbols=[], manifest=manifest, doc=doc,
+            symbols=[], symbols_kept=kept, manifest=manifest, doc=doc,
         )
-        yield from self._counted(self._symbols.add(result, content if parse else None))
+        yield from self._counted(self._symbols.add(result, content if parse and not kept else None))
 
     def _tally(
         self, archive_file: ArchiveFile, language: str | None, manifest: ManifestResult | None, doc: DocPage | None,

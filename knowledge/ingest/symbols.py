@@ -14,9 +14,11 @@ then derived from how definitions nest, which keeps the queries short and the ru
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 import tree_sitter
 
@@ -172,6 +174,22 @@ _CONTAINERS = frozenset({"class", "struct", "interface", "trait", "enum", "modul
 # When two patterns capture the same node (a JS const holding an arrow function, a Go struct
 # that is also a type_spec), the more specific kind wins.
 _RANK = {"constant": 0, "type": 0, "function": 1}
+
+
+@functools.cache
+def extractor_version() -> str:
+    """Changes whenever extraction could give other symbols for the same source: the queries, the
+    rules in this module or a grammar package's version. Symbols kept from an earlier build are
+    only reused under the same version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for module in sorted({grammar.module for grammar in _GRAMMARS.values()} | {"tree_sitter"}):
+        try:
+            digest.update(f"{module}={version(module.replace('_', '-'))}".encode())
+        except PackageNotFoundError:
+            digest.update(module.encode())
+    return digest.hexdigest()[:16]
 
 
 @functools.cache

@@ -18,7 +18,9 @@ from integrations.services.tokens import client_for
 from knowledge.ingest.archive import ArchiveLimits, ArchiveRejected, ArchiveStats, ArchiveTooLarge, ArchiveTruncated
 from knowledge.ingest.parse_helper import HelperFailed
 from knowledge.ingest.pipeline import Ingest, IngestOptions
+from knowledge.ingest.symbols import extractor_version
 from knowledge.models import ContentChunk, Generation, KnowledgeLayer, LayerFile, Symbol
+from knowledge.selectors import serving_generation
 from knowledge.services.writer import (
     CHUNK_COLUMNS,
     FILE_COLUMNS,
@@ -199,7 +201,11 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
         path, _, fragment = target.partition("#")
         return reverse("knowledge:file", args=[layer.pk, path]) + (f"#{fragment}" if fragment else "")
 
-    options = IngestOptions(limits=_limits(), parse_processes=settings.INGEST_PARSE_PROCESSES, resolve_link=file_link)
+    kept = _symbols_to_keep(layer)
+    options = IngestOptions(
+        limits=_limits(), parse_processes=settings.INGEST_PARSE_PROCESSES, resolve_link=file_link,
+        symbols_known=lambda sha256, language: (sha256, language or "") in kept,
+    )
     ingest = Ingest(response.raw, options, on_progress=progress)
     partial_reason = None
     with (
@@ -208,7 +214,7 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
         RowStream(ContentChunk, CHUNK_COLUMNS, lanes=2) as chunks,
         RowStream(Symbol, SYMBOL_COLUMNS) as symbols,
     ):
-        writer = GenerationWriter(generation, files=files, chunks=chunks, symbols=symbols)
+        writer = GenerationWriter(generation, files=files, chunks=chunks, symbols=symbols, kept_symbols=kept)
         try:
             with response:
                 for result in ingest:
@@ -229,6 +235,18 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
     stats["commit"] = commit
     Generation.objects.filter(pk=generation.pk).update(bytes_read=ingest.summary.stats.compressed_bytes)
     return stats
+
+
+def _symbols_to_keep(layer: KnowledgeLayer) -> dict[tuple[str, str], int]:
+    """(sha256, language) -> file id in the serving generation, for files whose symbols a rebuild
+    can copy instead of parsing again: same content, same language, same extractor."""
+    serving = serving_generation(layer)
+    if serving is None or serving.stats.get("symbols_version") != extractor_version():
+        return {}
+    files = LayerFile.objects.filter(
+        generation=serving, is_binary=False, is_vendored=False, is_generated=False, is_truncated=False,
+    ).exclude(language="")
+    return {(sha256, language): pk for pk, sha256, language in files.values_list("pk", "sha256", "language").iterator(chunk_size=5000)}
 
 
 def _activate(layer: KnowledgeLayer, generation: Generation, stats: dict) -> None:

@@ -8,6 +8,7 @@ from django.db import connection, models
 
 from integrations.services.deletion import delete_in_chunks
 from knowledge.ingest.pipeline import FileResult, IngestSummary
+from knowledge.ingest.symbols import extractor_version
 from knowledge.models import ContentChunk, Dependency, Doc, Generation, LayerFile, SkippedFile, Symbol
 
 # NUL cannot be stored in PostgreSQL text; such content is not text to show or search anyway.
@@ -153,9 +154,16 @@ class RowStream:
 class GenerationWriter:
     """Turns FileResults into rows of one generation, a batch at a time."""
 
-    def __init__(self, generation: Generation, *, files: RowStream, chunks: RowStream, symbols: RowStream):
+    def __init__(
+        self, generation: Generation, *, files: RowStream, chunks: RowStream, symbols: RowStream,
+        kept_symbols: dict[tuple[str, str], int] | None = None,
+    ):
         self.generation = generation
         self.files, self.chunks, self.symbols = files, chunks, symbols
+        # (sha256, language) -> the id of an earlier generation's file with the same content,
+        # whose symbols are copied for results marked symbols_kept.
+        self.kept_symbols = kept_symbols or {}
+        self.symbols_copied = 0
 
     def write(self, batch: Iterable[FileResult]) -> int:
         batch = list(batch)
@@ -169,8 +177,10 @@ class GenerationWriter:
         ]
         insert_files(files, self.files)
         generation_id = self.generation.pk
-        symbols, dependencies, docs, chunks = [], [], [], []
+        symbols, dependencies, docs, chunks, copies = [], [], [], [], []
         for row, result in zip(files, batch, strict=True):
+            if result.symbols_kept:
+                copies.append((self.kept_symbols[(result.sha256, row.language)], row.pk))
             # The text is kept only as chunks; vendored and generated files' are not searched.
             searchable = not (row.is_vendored or row.is_generated)
             chunks.extend((generation_id, row.pk, start, text, searchable) for start, text in chunks_of(_text(result)))
@@ -189,10 +199,25 @@ class GenerationWriter:
                 docs.append(Doc(generation=self.generation, path=result.doc.path, title=result.doc.title[:255],
                                 html=result.doc.html, kind=result.doc.kind))
         self.symbols.write(symbols)
+        self._copy_symbols(copies)
         self.chunks.write(chunks)
         Dependency.objects.bulk_create(dependencies, batch_size=2000)
         Doc.objects.bulk_create(docs, batch_size=200)
         return len(files)
+
+    def _copy_symbols(self, pairs: list[tuple[int, int]]) -> None:
+        """Copy the symbols of unchanged files (earlier file id, new file id) inside the database."""
+        if not pairs:
+            return
+        values = ", ".join(["(%s, %s)"] * len(pairs))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO knowledge_symbol (generation_id, file_id, kind, name, container, line, end_line)"
+                " SELECT %s, m.column2, s.kind, s.name, s.container, s.line, s.end_line"
+                f" FROM knowledge_symbol s JOIN (VALUES {values}) AS m ON s.file_id = m.column1",
+                [self.generation.pk, *(n for pair in pairs for n in pair)],
+            )
+            self.symbols_copied += cursor.rowcount
 
     def finish(self, summary: IngestSummary) -> dict:
         """Record skipped files and return the generation's stats."""
@@ -203,7 +228,9 @@ class GenerationWriter:
         return {
             "files": summary.files,
             "bytes": summary.bytes,
-            "symbols": summary.symbols,
+            "symbols": summary.symbols + self.symbols_copied,
+            "symbols_parsed": summary.symbols,
+            "symbols_version": extractor_version(),
             "skipped": summary.skipped_count,
             "languages": [
                 {"language": s.language, "files": s.files, "bytes": s.bytes, "share": round(s.share, 4)}

@@ -149,3 +149,18 @@ def test_a_broken_archive_yields_what_was_read_then_fails_with_a_reason():
     assert len(seen) >= 7 and seen == sorted(contents)[: len(seen)]
     assert ingest.summary.error == "archive ends before its last file (truncated download?)"
     assert ingest.summary.files == len(seen)
+
+
+def test_files_whose_symbols_the_caller_holds_are_not_parsed():
+    asked = []
+
+    def known(sha256, language):
+        asked.append(language)
+        return language == "Python"
+
+    results, ingest = run(repo_archive(REPO), IngestOptions(symbols_known=known))
+    app, main = results["src/app.py"], results["web/main.js"]
+    assert app.symbols_kept and app.symbols == []
+    assert not main.symbols_kept and [s.name for s in main.symbols] == ["start"]
+    assert ingest.summary.symbols == 1  # only what was parsed here
+    assert sorted(asked) == ["JavaScript", "Python"]  # own source only: not vendored, generated or binary

@@ -107,7 +107,7 @@ def test_a_rebuild_switches_generations_and_a_failed_one_keeps_the_previous(sign
     assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.active_generation == 3
 
 
-def test_symbols_come_from_a_helper_process_and_its_crash_fails_the_build_keeping_the_previous(signed_in, acme, monkeypatch):
+def test_symbols_come_from_a_helper_process_and_its_crash_fails_the_build_keeping_the_previous(signed_in, acme, bitbucket, monkeypatch):
     import functools
     import signal
 
@@ -129,6 +129,8 @@ def test_symbols_come_from_a_helper_process_and_its_crash_fails_the_build_keepin
         return submit(self, group)
 
     monkeypatch.setattr(parse_helper.Helpers, "submit", crash_first)
+    bitbucket.control("POST", "/_sandbox/repositories/acme/api/commits",  # new source to parse
+                      json={"branch": "main", "files": {"acme/new.py": "def fresh():\n    pass\n"}, "message": "New"})
     page = signed_in.post(f"/knowledge/layers/{layer.pk}/retry/", follow=True).content.decode()
     layer.refresh_from_db()
     assert layer.status == KnowledgeLayer.Status.FAILED
@@ -160,6 +162,41 @@ def test_while_bitbucket_waits_to_be_reconnected_layers_stay_readable_and_nothin
         assert "Reconnect on Integrations first" in answer
     layer.refresh_from_db()
     assert layer.status == KnowledgeLayer.Status.ACTIVE and len(bitbucket.requests_seen()) == seen
+
+
+def test_a_rebuild_parses_only_changed_source_and_keeps_the_other_symbols(signed_in, acme, bitbucket, monkeypatch):
+    from knowledge.ingest import pipeline
+
+    def symbols_of(generation):
+        return sorted(Symbol.objects.filter(generation=generation).values_list("file__path", "kind", "name", "container", "line", "end_line"))
+
+    parsed = []
+    extract = pipeline.extract_symbols
+    monkeypatch.setattr(pipeline, "extract_symbols", lambda language, source: parsed.append(source) or extract(language, source))
+    repo = Repository.objects.get(workspace=acme, slug="api")
+    create_layer(signed_in, repo)
+    layer = KnowledgeLayer.objects.get()
+    first = Generation.objects.get(layer=layer)
+    before, parsed_first = symbols_of(first), len(parsed)
+    assert before and parsed_first >= 2
+
+    parsed.clear()
+    bitbucket.control("POST", "/_sandbox/repositories/acme/api/commits",
+                      json={"branch": "main", "files": {"acme/extra.py": "def brand_new():\n    pass\n"}, "message": "More"})
+    signed_in.post(f"/knowledge/layers/{layer.pk}/retry/")
+    layer.refresh_from_db()
+    second = Generation.objects.get(layer=layer)
+    assert second.number == 2 and parsed == [b"def brand_new():\n    pass\n"]  # only the new file was parsed
+    after = symbols_of(second)
+    assert after == sorted(before + [("acme/extra.py", "function", "brand_new", "", 1, 2)])
+    assert layer.summary["symbols"] == len(after) and layer.summary["symbols_parsed"] == 1
+
+    # Symbols from another extractor (new queries, new grammars) are not reused: all is parsed again.
+    Generation.objects.filter(pk=second.pk).update(stats={**second.stats, "symbols_version": "older"})
+    parsed.clear()
+    signed_in.post(f"/knowledge/layers/{layer.pk}/retry/")
+    third = Generation.objects.get(layer=layer)
+    assert len(parsed) == parsed_first + 1 and symbols_of(third) == after
 
 
 def test_an_empty_repository_fails_with_the_reason_in_words(signed_in, acme, bitbucket):
