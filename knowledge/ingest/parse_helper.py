@@ -134,12 +134,14 @@ class Helpers:
                 for file in rows]
 
     def close(self) -> None:
+        abandoned = bool(self._order)  # groups nobody will read: stop at once, do not wait for them
         for inbox in self._inboxes:
             inbox.put(None)
+        for proc in self._procs:
+            if abandoned and proc.poll() is None:
+                proc.kill()
         for proc, feeder in zip(self._procs, self._feeders, strict=True):
-            feeder.join(timeout=5)
-            if proc.poll() is None and self._order:
-                proc.kill()  # abandoned mid-build: do not wait for groups nobody will read
+            feeder.join(timeout=10)
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
