@@ -6,7 +6,7 @@ from collections import Counter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -26,9 +26,10 @@ BUSY = (KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING)
 def _back(request: HttpRequest, default: str) -> HttpResponse:
     """Redirect to the page the form came from, if it is one of ours."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect(default)
+    # Only a path on this site: anything else ("abc" would be taken for a view name) goes to the default.
+    ours = target.startswith("/") and "\x00" not in target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return HttpResponseRedirect(target) if ours else redirect(default)
 
 
 RECONNECT_FIRST = "Bitbucket no longer accepts this connection: Reconnect on Integrations first; nothing was deleted."

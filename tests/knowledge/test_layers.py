@@ -423,6 +423,11 @@ def test_forms_only_send_the_user_back_to_our_own_pages(signed_in, acme):
     assert answer.status_code == 302 and answer["Location"] == "/knowledge/repositories/"
     answer = signed_in.post("/knowledge/layers/create/", {"repository": [repo.pk], "next": "/knowledge/?q=1"})
     assert answer["Location"] == "/knowledge/?q=1"
+    layer = KnowledgeLayer.objects.get()
+    for odd in ["abc", "0", "-1", "_", "%", "a\x00b", "🙂", "//evil.example", "/\x00", "javascript:alert(1)"]:
+        for action in ("/knowledge/layers/create/", f"/knowledge/layers/{layer.pk}/retry/"):
+            answer = signed_in.post(action, {"repository": [repo.pk], "next": odd})
+            assert answer.status_code == 302 and answer["Location"] in ("/knowledge/repositories/", "/knowledge/"), (action, odd)
 
 
 def test_odd_search_input_answers_normally(signed_in, acme):
