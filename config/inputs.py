@@ -19,3 +19,13 @@ def text(value: str | None, *, limit: int = MAX_TEXT) -> str:
 def ids(values: Iterable[str]) -> list[int]:
     """The values that are database ids (plain decimal digits within range); others are ignored."""
     return [int(v) for v in values if v.isascii() and v.isdecimal() and 0 < int(v) <= _MAX_ID]
+
+
+def fit(model, values: dict) -> dict:
+    """`values` with every string cut to its model field's max_length (text from elsewhere, such
+    as Bitbucket's, is not bound by our column sizes)."""
+    fitted = {}
+    for name, value in values.items():
+        limit = model._meta.get_field(name).max_length
+        fitted[name] = value[:limit] if isinstance(value, str) and limit else value
+    return fitted

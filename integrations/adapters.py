@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 
+from integrations.bitbucket.client import clean_json
 from integrations.services.connection import ConnectionRefused, connection_connect_oauth
 
 log = logging.getLogger("bitbucket.oauth")
@@ -33,7 +34,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             messages.error(request, "Sign in to Strata first, then connect Bitbucket from Integrations.")
             raise ImmediateHttpResponse(redirect("account_login"))
         token = sociallogin.token
-        extra = sociallogin.account.extra_data
+        extra = clean_json(sociallogin.account.extra_data)
         try:
             connection_connect_oauth(
                 user=request.user, profile=extra, access_token=token.token, refresh_token=token.token_secret,

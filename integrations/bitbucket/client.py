@@ -69,6 +69,32 @@ def error_message(response: requests.Response) -> str:
     return f"HTTP {response.status_code}"
 
 
+def clean_json(value: Any) -> Any:
+    """`value` with every string fit for any database: NUL removed, lone surrogates (which JSON
+    escapes can carry) replaced. What Bitbucket stores is other people's text."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {clean_json(key): clean_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clean_json(item) for item in value]
+    return value
+
+
+def json_of(response: requests.Response) -> Any:
+    try:
+        return clean_json(response.json())
+    except (ValueError, RecursionError) as exc:
+        raise BitbucketError(f"Bitbucket answered {response.request.method} {urlsplit(response.url).path} "
+                             "with something that is not JSON", status=response.status_code) from exc
+
+
 class BitbucketClient:
     """Every request Strata makes to Bitbucket goes through one of these.
 
@@ -90,10 +116,10 @@ class BitbucketClient:
 
     # -- public API -------------------------------------------------------------------------
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict:
-        return self.request("GET", path, params=params).json()
+        return json_of(self.request("GET", path, params=params))
 
     def post(self, path: str, json: dict) -> dict:
-        return self.request("POST", path, json=json, expected=(200, 201)).json()
+        return json_of(self.request("POST", path, json=json, expected=(200, 201)))
 
     def delete(self, path: str) -> None:
         self.request("DELETE", path, expected=(200, 204))
@@ -107,7 +133,7 @@ class BitbucketClient:
         url: str | None = path
         page_params: dict[str, Any] | None = {"pagelen": MAX_PAGELEN, **(params or {})}
         while url:
-            body = self.request("GET", url, params=page_params).json()
+            body = json_of(self.request("GET", url, params=page_params))
             yield from body.get("values", [])
             url = body.get("next")
             page_params = None  # `next` carries every parameter already

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from config.inputs import fit
 from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.deletion import repositories_purge
@@ -17,17 +18,28 @@ log = logging.getLogger("bitbucket.repositories")
 
 
 def _fields(data: dict) -> dict:
-    return {
-        "slug": data.get("slug") or data.get("name", ""),
-        "name": data.get("name") or data.get("slug", ""),
-        "full_name": data.get("full_name", ""),
-        "description": data.get("description") or "",
+    """Our columns from Bitbucket's repository object, whatever odd values it holds."""
+    mainbranch = data.get("mainbranch")
+    size = data.get("size")
+    try:
+        updated_on = parse_datetime(str(data.get("updated_on") or ""))
+    except ValueError:
+        updated_on = None
+    return fit(Repository, {
+        "slug": _text(data.get("slug")) or _text(data.get("name")),
+        "name": _text(data.get("name")) or _text(data.get("slug")),
+        "full_name": _text(data.get("full_name")),
+        "description": _text(data.get("description")),
         "is_private": bool(data.get("is_private", True)),
-        "language": data.get("language") or "",
-        "mainbranch": (data.get("mainbranch") or {}).get("name", ""),
-        "size": data.get("size"),
-        "updated_on": parse_datetime(data["updated_on"]) if data.get("updated_on") else None,
-    }
+        "language": _text(data.get("language")),
+        "mainbranch": _text(mainbranch.get("name")) if isinstance(mainbranch, dict) else "",
+        "size": size if isinstance(size, int) and 0 <= size < 2**63 else None,
+        "updated_on": updated_on,
+    })
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _confirmed_gone(client, workspace: Workspace, missing: list[Repository]) -> list[int]:
@@ -74,6 +86,24 @@ def repositories_sync(*, workspace_id: int) -> None:
         )
         log.warning("bitbucket.repositories.listing-failed", extra={"workspace": workspace_id})
         return
+    try:
+        missing = _apply_listing(workspace, listing)
+    except Exception:
+        Workspace.objects.filter(pk=workspace_id).update(
+            repositories_error="Loading repositories failed unexpectedly; nothing was changed."
+        )
+        raise
+    if missing is None:
+        return
+    gone = _confirmed_gone(client, workspace, missing) if missing else []
+    if gone:
+        repositories_purge(repository_ids=gone)
+    log.info("bitbucket.repositories.synced", extra={"workspace": workspace_id, "count": len(listing), "removed": len(gone)})
+
+
+def _apply_listing(workspace: Workspace, listing: list[dict]) -> list[Repository] | None:
+    """Add and update from a complete listing; the repositories it lacks (None: not applied)."""
+    workspace_id = workspace.pk
     with transaction.atomic():
         # Re-check under the row lock: a disconnect may have started while we were listing.
         if not Workspace.objects.select_for_update().filter(pk=workspace_id, status=Workspace.Status.ACTIVE).exists():
@@ -82,20 +112,17 @@ def repositories_sync(*, workspace_id: int) -> None:
         seen = set()
         new = []
         for data in listing:
-            if data["uuid"] in seen:
-                continue
-            seen.add(data["uuid"])
-            repo = known.get(data["uuid"])
+            uuid = data.get("uuid") if isinstance(data, dict) else None
+            if not isinstance(uuid, str) or not uuid or len(uuid) > 64 or uuid in seen:
+                continue  # not a repository we could address again
+            seen.add(uuid)
+            repo = known.get(uuid)
             if repo is None:
-                new.append(Repository(workspace=workspace, uuid=data["uuid"], **_fields(data)))
+                new.append(Repository(workspace=workspace, uuid=uuid, **_fields(data)))
                 continue
             changed = {k: v for k, v in _fields(data).items() if getattr(repo, k) != v}
             if changed:
                 Repository.objects.filter(pk=repo.pk).update(**changed, updated_at=timezone.now())
         Repository.objects.bulk_create(new, batch_size=500)
-        missing = [repo for uuid, repo in known.items() if uuid not in seen]
         Workspace.objects.filter(pk=workspace_id).update(repositories_synced_at=timezone.now(), repositories_error="")
-    gone = _confirmed_gone(client, workspace, missing) if missing else []
-    if gone:
-        repositories_purge(repository_ids=gone)
-    log.info("bitbucket.repositories.synced", extra={"workspace": workspace_id, "count": len(seen), "removed": len(gone)})
+    return [repo for uuid, repo in known.items() if uuid not in seen]

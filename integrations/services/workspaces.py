@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from config.inputs import fit
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError, BitbucketPermissionError
 from integrations.models import Connection, Workspace
 from integrations.services.tokens import client_for, connection_mark_reconnect
@@ -54,7 +55,13 @@ def workspaces_sync(*, connection_id: int) -> None:
             sync_state=Connection.SyncState.FAILED, sync_error="Refreshing workspaces failed unexpectedly; nothing was changed."
         )
         raise
-    _apply_listing(connection, listing)
+    try:
+        _apply_listing(connection, listing)
+    except Exception:
+        Connection.objects.filter(pk=connection_id).update(
+            sync_state=Connection.SyncState.FAILED, sync_error="Refreshing workspaces failed unexpectedly; nothing was changed."
+        )
+        raise
 
 
 def _apply_listing(connection: Connection, listing: list[dict]) -> None:
@@ -63,12 +70,15 @@ def _apply_listing(connection: Connection, listing: list[dict]) -> None:
         known = {ws.uuid: ws for ws in Workspace.objects.select_for_update().filter(connection=connection)}
         seen: set[str] = set()
         for access in listing:
-            data = access.get("workspace", access)
-            uuid = data["uuid"]
+            data = access.get("workspace", access) if isinstance(access, dict) else None
+            uuid = data.get("uuid") if isinstance(data, dict) else None
+            if not isinstance(uuid, str) or not uuid or len(uuid) > 64:
+                continue  # not a workspace we could address again
             seen.add(uuid)
             workspace = known.get(uuid) or Workspace(connection=connection, uuid=uuid)
-            workspace.slug = data.get("slug", workspace.slug)
-            workspace.name = data.get("name") or workspace.slug
+            fields = fit(Workspace, {"slug": data.get("slug"), "name": data.get("name")})
+            workspace.slug = fields["slug"] if isinstance(fields["slug"], str) and fields["slug"] else workspace.slug
+            workspace.name = fields["name"] if isinstance(fields["name"], str) and fields["name"] else workspace.slug
             workspace.is_admin = bool(access.get("administrator", False))
             if not workspace.accessible:
                 workspace.accessible = True

@@ -169,3 +169,39 @@ def test_a_revoked_api_token_asks_for_reconnect_and_keeps_everything(signed_in, 
     signed_in.post("/integrations/bitbucket/workspaces/refresh/")
     connection = Connection.objects.get()
     assert connection.status == Connection.Status.RECONNECT and Workspace.objects.count() == count
+
+
+def test_odd_text_from_bitbucket_is_stored_cleaned_not_failed_on(signed_in, connected, bitbucket):
+    bitbucket.control("POST", "/_sandbox/workspaces",
+                      json={"slug": "nulws", "name": "ws\u0000name " + "x" * 400, "members": {"alice": "member"}})
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    connected.refresh_from_db()
+    assert connected.sync_state == Connection.SyncState.IDLE and connected.sync_error == ""
+    odd = Workspace.objects.get(slug="nulws")
+    assert odd.name.startswith("wsname x") and len(odd.name) == 255
+
+    bitbucket.control("POST", "/_sandbox/repositories", json={
+        "workspace": "nulws", "slug": "odd", "name": "odd\u0000repo", "language": "py\u0000thon",
+        "source": {"files": {"README.md": "# Odd\n"}},
+    })
+    link(signed_in, odd)
+    repo = Repository.objects.get(workspace=odd)
+    assert (repo.name, repo.language) == ("oddrepo", "python")
+    assert "oddrepo" in signed_in.get("/knowledge/repositories/").content.decode()
+    odd.refresh_from_db()
+    assert odd.repositories_error == ""
+
+
+def test_a_listing_that_cannot_be_applied_says_so_instead_of_refreshing_forever(signed_in, connected, monkeypatch):
+    def broken(connection, listing):
+        raise RuntimeError("a row the database refused")
+
+    from integrations.services.workspaces import workspaces_sync
+
+    monkeypatch.setattr("integrations.services.workspaces._apply_listing", broken)
+    with pytest.raises(RuntimeError):  # the job fails loudly, for the logs and the admin's task list
+        workspaces_sync(connection_id=connected.pk)
+    connected.refresh_from_db()
+    assert connected.sync_state == Connection.SyncState.FAILED
+    assert "Refreshing workspaces failed unexpectedly; nothing was changed." in signed_in.get(
+        "/integrations/bitbucket/workspaces/").content.decode()
