@@ -15,26 +15,32 @@ from webhooks.models import Delivery
 log = logging.getLogger("bitbucket.webhook")
 
 
+def _dict(value) -> dict:
+    """A payload part that should be an object, or {} when a sender put something else there."""
+    return value if isinstance(value, dict) else {}
+
+
 def on_push(delivery: Delivery) -> str:
     """A push: refresh the repository list, and rebuild the layer when its main branch moved.
 
     The payload only says *which* repository and branches; the content is fetched through the
     API by the rebuild, never taken from the payload (at most 5 commits, possibly truncated).
     """
-    repo_uuid = (delivery.payload.get("repository") or {}).get("uuid")
+    repo_uuid = _dict(delivery.payload.get("repository")).get("uuid")
     workspace = Workspace.objects.filter(
         pk=delivery.hook.workspace_id, status=Workspace.Status.ACTIVE, connection__status=Connection.Status.CONNECTED
     ).first()
-    if workspace is None or not repo_uuid:
+    if workspace is None or not isinstance(repo_uuid, str) or not repo_uuid:
         return "ignored"
     transaction.on_commit(lambda: async_task("integrations.tasks.sync_repositories", workspace.pk, task_name=f"sync-repositories-{workspace.pk}"))
     repo = Repository.objects.filter(workspace=workspace, uuid=repo_uuid).first()
     if repo is None:
         return "processed (new repository)"
+    changes = _dict(delivery.payload.get("push")).get("changes")
     changed = {
-        (change.get("new") or {}).get("name")
-        for change in (delivery.payload.get("push") or {}).get("changes", [])
-        if (change.get("new") or {}).get("type") == "branch"
+        _dict(_dict(change).get("new")).get("name")
+        for change in (changes if isinstance(changes, list) else [])
+        if _dict(_dict(change).get("new")).get("type") == "branch"
     }
     layer = KnowledgeLayer.objects.filter(repository=repo).first()
     # An empty mainbranch (first push to an empty repository) or a renamed one: rebuild anyway,

@@ -9,6 +9,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django_q.tasks import async_task
 
+from integrations.bitbucket.client import clean_json
 from webhooks.models import Delivery, Hook
 
 log = logging.getLogger("bitbucket.webhook")
@@ -22,6 +23,28 @@ def signature_for(secret: str, body: bytes) -> str:
 def signature_valid(secret: str, body: bytes, header: str) -> bool:
     # Bytes, not str: compare_digest refuses non-ASCII text, and a forged header may carry some.
     return bool(header) and hmac.compare_digest(signature_for(secret, body).encode(), header.strip().encode("utf-8", "replace"))
+
+
+MAX_ATTEMPT = 32767  # the column's range; Bitbucket itself tries three times
+
+
+def _header_ok(value: str) -> bool:
+    return 0 < len(value) <= 64 and value.isprintable()
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _payload(body: bytes) -> dict:
+    """The body as a JSON object fit for storing, or a 400: other shapes, NaN, nesting too deep."""
+    try:
+        payload = json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise DeliveryRejected(400, "The body is not JSON.") from exc
+    if not isinstance(payload, dict):
+        raise DeliveryRejected(400, "The body is not a JSON object.")
+    return clean_json(payload)
 
 
 class DeliveryRejected(Exception):
@@ -41,18 +64,15 @@ def delivery_receive(*, hook_id, body: bytes, headers) -> tuple[Delivery, bool]:
         raise DeliveryRejected(401, "Invalid or missing X-Hub-Signature.")
     request_uuid = headers.get("X-Request-UUID", "").strip()
     event_key = headers.get("X-Event-Key", "").strip()
-    if not request_uuid or not event_key:
-        raise DeliveryRejected(400, "X-Request-UUID and X-Event-Key are required.")
-    try:
-        payload = json.loads(body)
-    except ValueError as exc:
-        raise DeliveryRejected(400, "The body is not JSON.") from exc
-    attempt = headers.get("X-Attempt-Number", "1")
+    if not _header_ok(request_uuid) or not _header_ok(event_key):
+        raise DeliveryRejected(400, "X-Request-UUID and X-Event-Key are required (at most 64 printable characters).")
+    payload = _payload(body)
+    attempt = headers.get("X-Attempt-Number", "1").strip()
     try:
         with transaction.atomic():
             delivery = Delivery.objects.create(
                 request_uuid=request_uuid, hook=hook, event_key=event_key, payload=payload,
-                attempt=int(attempt) if attempt.isdigit() else 1,
+                attempt=min(int(attempt), MAX_ATTEMPT) if attempt.isascii() and attempt.isdecimal() and len(attempt) < 9 else 1,
             )
     except IntegrityError:
         log.info("bitbucket.webhook.duplicate", extra={"request": request_uuid})

@@ -52,11 +52,12 @@ def test_a_push_on_bitbucket_is_delivered_verified_stored_and_processed(acme, bi
     assert delivery.payload["repository"]["full_name"] == "acme/api"
 
 
-def post_delivery(client, hook: Hook, body: bytes, *, request_uuid: str, signature: str | None = None, event="repo:push"):
+def post_delivery(client, hook: Hook, body: bytes, *, request_uuid: str, signature: str | None = None, event="repo:push",
+                  attempt="1"):
     return client.post(
         f"/webhooks/bitbucket/{hook.pk}/", data=body, content_type="application/json",
         HTTP_X_EVENT_KEY=event, HTTP_X_REQUEST_UUID=request_uuid, HTTP_X_HOOK_UUID=hook.bitbucket_uuid,
-        HTTP_X_ATTEMPT_NUMBER="1", HTTP_USER_AGENT="Bitbucket-Webhooks/2.0",
+        HTTP_X_ATTEMPT_NUMBER=attempt, HTTP_USER_AGENT="Bitbucket-Webhooks/2.0",
         HTTP_X_HUB_SIGNATURE=signature if signature is not None else signature_for(hook.secret, body),
     )
 
@@ -80,6 +81,44 @@ def test_a_repeated_delivery_is_answered_200_and_processed_once(acme, client):
     again = post_delivery(client, hook, body, request_uuid=request_uuid)
     assert first.status_code == 202 and again.status_code == 200 and again.json()["status"] == "duplicate"
     assert Delivery.objects.filter(request_uuid=request_uuid).count() == 1
+
+
+def test_signed_bodies_that_are_not_a_json_object_are_refused_with_400_and_store_nothing(acme, client):
+    hook = Hook.objects.get(workspace=acme)
+    bodies = [b"null", b"[]", b'"x"', b"NaN", b'{"a": Infinity}', b"[" * 100_000, b"{not json", b"\xff\xfe"]
+    for body in bodies:
+        answer = post_delivery(client, hook, body, request_uuid=str(uuid.uuid4()))
+        assert answer.status_code == 400 and "error" in answer.json(), body[:20]
+    for request_uuid, event in [("u" * 65, "repo:push"), (str(uuid.uuid4()), "e" * 65), (str(uuid.uuid4()), "")]:
+        answer = post_delivery(client, hook, b"{}", request_uuid=request_uuid, event=event)
+        assert answer.status_code == 400
+    assert Delivery.objects.count() == 0
+
+
+def test_a_push_whose_text_holds_nul_or_lone_surrogates_is_stored_cleaned_and_processed(acme, signed_in, client):
+    hook = Hook.objects.get(workspace=acme)
+    repo = Repository.objects.get(workspace=acme, slug="api")
+    signed_in.post("/knowledge/layers/create/", {"repository": [repo.pk]})
+    payload = json.loads(shared_path("bitbucket", "webhooks", "push-updatePayload.json").read_text())
+    payload["repository"]["uuid"] = repo.uuid
+    for change in payload["push"]["changes"]:
+        change["new"]["name"] = repo.mainbranch
+        for commit in change.get("commits", []):
+            commit["message"] = "fix\u0000 weird \ud800"
+    body = json.dumps(payload).encode()  # NUL and the lone surrogate go out as \\u escapes, as Bitbucket sends them
+    answer = post_delivery(client, hook, body, request_uuid=str(uuid.uuid4()), attempt="99999")
+    assert answer.status_code == 202
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.PROCESSED and delivery.attempt == 32767
+    assert "\x00" not in json.dumps(delivery.payload) and KnowledgeLayer.objects.get().active_generation == 2
+
+
+def test_a_push_payload_with_parts_of_the_wrong_shape_is_ignored_not_crashed_on(acme, client):
+    hook = Hook.objects.get(workspace=acme)
+    for payload in ({"repository": []}, {"repository": {"uuid": 5}}, {"repository": {"uuid": "{x}"}, "push": {"changes": ["x", None]}}):
+        answer = post_delivery(client, hook, json.dumps(payload).encode(), request_uuid=str(uuid.uuid4()))
+        assert answer.status_code == 202
+    assert set(Delivery.objects.values_list("status", flat=True)) <= {Delivery.Status.IGNORED, Delivery.Status.PROCESSED}
 
 
 def test_an_unsupported_event_is_accepted_and_ignored(acme, client):
