@@ -88,6 +88,10 @@ INGEST_MAX_FILE_BYTES = int(env("INGEST_MAX_FILE_BYTES", str(1024 * 1024)))  # c
 INGEST_MAX_ARCHIVE_BYTES = int(env("INGEST_MAX_ARCHIVE_BYTES", str(1024**3)))  # uncompressed
 INGEST_MAX_COMPRESSED_BYTES = int(env("INGEST_MAX_COMPRESSED_BYTES", str(512 * 1024**2)))
 INGEST_MAX_FILES = int(env("INGEST_MAX_FILES", "100000"))
+# A build beats every LAYER_HEARTBEAT_SECONDS while it runs; one silent for LAYER_STALL_SECONDS
+# lost its worker (killed, restarted) and is failed by the sweep, which runs every minute.
+LAYER_HEARTBEAT_SECONDS = int(env("LAYER_HEARTBEAT_SECONDS", "30"))
+LAYER_STALL_SECONDS = int(env("LAYER_STALL_SECONDS", "180"))
 # Helper processes a build parses symbols in (0: in the worker itself); started only for
 # repositories with more than a megabyte of source.
 INGEST_PARSE_PROCESSES = int(env("INGEST_PARSE_PROCESSES", "1"))

@@ -7,7 +7,7 @@ def _ensure_schedules(sender, **kwargs) -> None:
 
     Schedule.objects.update_or_create(
         name="resume-stalled-layers",
-        defaults={"func": "knowledge.tasks.resume_stalled_layers", "schedule_type": Schedule.MINUTES, "minutes": 5},
+        defaults={"func": "knowledge.tasks.resume_stalled_layers", "schedule_type": Schedule.MINUTES, "minutes": 1},
     )
 
 

@@ -12,8 +12,9 @@ def build_layer(layer_id: int) -> None:
 
 
 def resume_stalled_layers() -> int:
-    """Scheduled: a build with no progress for longer than a job may run has lost its worker."""
-    return layers_resume_stalled(stalled_after_s=settings.Q_CLUSTER["timeout"] + 60)
+    """Scheduled every minute: a build whose heartbeat stopped has lost its worker; a queued build
+    waiting longer than a job may run has lost its queue entry."""
+    return layers_resume_stalled(stalled_after_s=settings.LAYER_STALL_SECONDS, lost_after_s=settings.Q_CLUSTER["timeout"] + 60)
 
 
 def compact_search_index() -> None:

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -80,22 +82,51 @@ def _rebuild_if_requested(layer_id: int) -> None:
         layer_requeue(layer_id=layer_id)
 
 
-def layers_resume_stalled(*, stalled_after_s: int) -> int:
-    """Fail builds whose worker died (no progress for too long) and re-enqueue lost Queued ones."""
-    cutoff = timezone.now() - timedelta(seconds=stalled_after_s)
+def layers_resume_stalled(*, stalled_after_s: int, lost_after_s: int) -> int:
+    """Fail builds whose heartbeat stopped (the worker died), running again those a push asked
+    for meanwhile, and re-enqueue Queued builds whose queue entry was lost."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=stalled_after_s)
     stalled = list(KnowledgeLayer.objects.filter(status=KnowledgeLayer.Status.SYNCING, updated_at__lt=cutoff).values_list("pk", flat=True))
     for layer_id in stalled:
-        for generation_id in Generation.objects.filter(layer_id=layer_id, status=Generation.Status.BUILDING).values_list("pk", flat=True):
-            generation_purge(generation_id=generation_id)
-        KnowledgeLayer.objects.filter(pk=layer_id, status=KnowledgeLayer.Status.SYNCING, updated_at__lt=cutoff).update(
+        failed = KnowledgeLayer.objects.filter(pk=layer_id, status=KnowledgeLayer.Status.SYNCING, updated_at__lt=cutoff).update(
             status=KnowledgeLayer.Status.FAILED, updated_at=timezone.now(),
             failure_reason="The build stopped without finishing (the worker restarted or timed out); press Retry.",
         )
-    lost = list(KnowledgeLayer.objects.filter(status=KnowledgeLayer.Status.QUEUED, updated_at__lt=cutoff).values_list("pk", flat=True))
+        if not failed:
+            continue  # it beat again meanwhile
+        for generation_id in Generation.objects.filter(layer_id=layer_id, status=Generation.Status.BUILDING).values_list("pk", flat=True):
+            generation_purge(generation_id=generation_id)
+        _rebuild_if_requested(layer_id)
+    lost_cutoff = now - timedelta(seconds=lost_after_s)
+    lost = list(KnowledgeLayer.objects.filter(status=KnowledgeLayer.Status.QUEUED, updated_at__lt=lost_cutoff).values_list("pk", flat=True))
     for layer_id in lost:
         KnowledgeLayer.objects.filter(pk=layer_id).update(updated_at=timezone.now())
         _enqueue_build(layer_id)
     return len(stalled) + len(lost)
+
+
+class _Heartbeat(threading.Thread):
+    """Marks a running build alive every LAYER_HEARTBEAT_SECONDS, whatever it is doing (a long
+    download, a slow parse), on a connection of its own. When the worker dies, the beats stop."""
+
+    def __init__(self, layer_id: int):
+        super().__init__(name=f"heartbeat-layer-{layer_id}", daemon=True)
+        self.layer_id = layer_id
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self._stopping.wait(settings.LAYER_HEARTBEAT_SECONDS):
+                KnowledgeLayer.objects.filter(pk=self.layer_id, status=KnowledgeLayer.Status.SYNCING).update(updated_at=timezone.now())
+        except Exception:
+            log.exception("knowledge.layer.heartbeat-failed", extra={"layer": self.layer_id})
+        finally:
+            db_connection.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join()
 
 
 def _limits() -> ArchiveLimits:
@@ -139,6 +170,8 @@ def layer_build(*, layer_id: int) -> None:
     repo = layer.repository
     number = (layer.generations.aggregate(top=Max("number"))["top"] or 0) + 1
     generation = Generation.objects.create(layer=layer, number=number)
+    heartbeat = _Heartbeat(layer_id)
+    heartbeat.start()
     try:
         client = client_for(repo.workspace.connection)
         full_name, commit = _head_commit(client, repo)
@@ -148,10 +181,15 @@ def layer_build(*, layer_id: int) -> None:
     except (LayerBuildFailed, BitbucketError, ArchiveRejected, HelperFailed) as exc:
         _fail(layer, generation, _reason(exc))
     except Exception:
+        if not _fail(layer, generation, "The build stopped on an unexpected error; press Retry. The previous version is still served."):
+            # Its generation was taken away while it ran (the sweep gave up on it, or the layer is
+            # being deleted), so its late writes failed: expected, and cleaned up by _fail.
+            log.warning("knowledge.layer.build-superseded", extra={"layer": layer_id})
+            return
         log.exception("knowledge.layer.build-crashed", extra={"layer": layer_id})
-        _fail(layer, generation, "The build stopped on an unexpected error; press Retry. The previous version is still served.")
         raise
     finally:
+        heartbeat.stop()
         _rebuild_if_requested(layer_id)
 
 
@@ -251,20 +289,36 @@ def _symbols_to_keep(layer: KnowledgeLayer) -> dict[tuple[str, str], int]:
 
 def _activate(layer: KnowledgeLayer, generation: Generation, stats: dict) -> None:
     with transaction.atomic():
-        Generation.objects.filter(pk=generation.pk).update(status=Generation.Status.READY, stats=stats, finished_at=timezone.now())
-        KnowledgeLayer.objects.filter(pk=layer.pk).update(
-            status=KnowledgeLayer.Status.ACTIVE, active_generation=generation.number, failure_reason="", summary=stats,
-            files_done=stats["files"], files_total=stats["files"], updated_at=timezone.now(),
-        )
+        ours = Generation.objects.filter(pk=generation.pk, status=Generation.Status.BUILDING).update(
+            status=Generation.Status.READY, stats=stats, finished_at=timezone.now())
+        if ours:
+            ours = KnowledgeLayer.objects.filter(pk=layer.pk, status=KnowledgeLayer.Status.SYNCING).update(
+                status=KnowledgeLayer.Status.ACTIVE, active_generation=generation.number, failure_reason="", summary=stats,
+                files_done=stats["files"], files_total=stats["files"], updated_at=timezone.now(),
+            )
+        if not ours:
+            transaction.set_rollback(True)
+    if not ours:
+        # The sweep took this build for dead (or the layer went) while it ran: whatever it wrote
+        # after that is removed, and the layer stays as the sweep or a newer build left it.
+        generation_purge(generation_id=generation.pk)
+        log.warning("knowledge.layer.build-superseded", extra={"layer": layer.pk})
+        return
     for old in Generation.objects.filter(layer=layer).exclude(pk=generation.pk).values_list("pk", flat=True):
         generation_purge(generation_id=old)
     async_task("knowledge.tasks.compact_search_index", task_name="compact-search-index")
     log.info("knowledge.layer.built", extra={"layer": layer.pk, "files": stats["files"]})
 
 
-def _fail(layer: KnowledgeLayer, generation: Generation, reason: str) -> None:
+def _fail(layer: KnowledgeLayer, generation: Generation, reason: str) -> bool:
+    """Remove what the build wrote and, if the layer is still this build's, show why it failed.
+    False when the build had lost its layer already (the sweep or a deletion got there first)."""
+    owned = Generation.objects.filter(pk=generation.pk, status=Generation.Status.BUILDING).exists()
     generation_purge(generation_id=generation.pk)
-    KnowledgeLayer.objects.filter(pk=layer.pk).update(
+    if not owned:
+        return False
+    KnowledgeLayer.objects.filter(pk=layer.pk, status=KnowledgeLayer.Status.SYNCING).update(
         status=KnowledgeLayer.Status.FAILED, failure_reason=reason, updated_at=timezone.now()
     )
     log.warning("knowledge.layer.failed", extra={"layer": layer.pk, "reason": reason})
+    return True

@@ -10,7 +10,7 @@ import pytest
 from integrations.models import Repository
 from knowledge import tasks
 from knowledge.models import Dependency, Generation, KnowledgeLayer, LayerFile, Symbol
-from knowledge.services.layers import layer_build, layer_requeue
+from knowledge.services.layers import layer_build, layer_requeue, layers_resume_stalled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -405,6 +405,56 @@ def test_a_build_whose_worker_died_is_failed_by_the_sweep_and_can_be_retried(sig
     signed_in.post(f"/knowledge/layers/{layer.pk}/retry/")
     layer.refresh_from_db()
     assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.active_generation == 2
+
+
+def test_a_running_build_beats_so_the_sweep_leaves_it_alone(signed_in, acme, settings, monkeypatch):
+    import time
+
+    from knowledge.services.writer import GenerationWriter
+
+    settings.LAYER_HEARTBEAT_SECONDS = 0.05
+    swept, write = [], GenerationWriter.write
+
+    def slow_batch(self, batch):  # a build that makes no progress for a long while…
+        KnowledgeLayer.objects.update(updated_at="2000-01-01T00:00:00Z")
+        time.sleep(0.5)  # …but whose worker is alive: its heartbeat goes on
+        swept.append(layers_resume_stalled(stalled_after_s=60, lost_after_s=3600))
+        return write(self, batch)
+
+    monkeypatch.setattr(GenerationWriter, "write", slow_batch)
+    create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
+    assert swept and set(swept) == {0}
+    assert KnowledgeLayer.objects.get().status == KnowledgeLayer.Status.ACTIVE
+
+
+def test_a_build_the_sweep_gave_up_on_leaves_nothing_behind_when_it_ends(signed_in, acme, monkeypatch):
+    from knowledge.models import ContentChunk
+    from knowledge.services.writer import GenerationWriter
+
+    write = GenerationWriter.write
+
+    def swept_meanwhile(self, batch):  # as if the worker had been silent past the stall time
+        written = write(self, batch)
+        KnowledgeLayer.objects.update(updated_at="2000-01-01T00:00:00Z")
+        layers_resume_stalled(stalled_after_s=60, lost_after_s=3600)
+        return written
+
+    monkeypatch.setattr(GenerationWriter, "write", swept_meanwhile)
+    create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
+    layer = KnowledgeLayer.objects.get()
+    assert layer.status == KnowledgeLayer.Status.FAILED and "stopped without finishing" in layer.failure_reason
+    assert layer.active_generation is None
+    assert not (Generation.objects.exists() or LayerFile.objects.exists() or ContentChunk.objects.exists() or Symbol.objects.exists())
+
+
+def test_a_push_during_a_build_that_died_is_built_once_the_sweep_fails_it(signed_in, acme):
+    create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
+    layer = KnowledgeLayer.objects.get()
+    KnowledgeLayer.objects.filter(pk=layer.pk).update(  # a worker died mid-build; a push came meanwhile
+        status=KnowledgeLayer.Status.SYNCING, rebuild_requested=True, updated_at="2000-01-01T00:00:00Z")
+    assert tasks.resume_stalled_layers() == 1
+    layer.refresh_from_db()
+    assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.active_generation == 2 and not layer.rebuild_requested
 
 
 def test_a_rebuild_asked_for_during_a_build_runs_after_it(signed_in, acme):
