@@ -59,12 +59,16 @@ def highlight(text: str, query: str) -> SafeString:
     return mark_safe("".join(out))
 
 
-def _contains(queryset: QuerySet, column: str, query: str) -> QuerySet:
-    """`column` contains `query`, case-insensitively, in a form the search indexes can serve."""
+def _contains(queryset: QuerySet, column: str, query: str, *, how: str = "contains") -> QuerySet:
+    """`column` contains `query` (or, with `how`, is it or starts with it), case-insensitively,
+    in a form the search indexes can serve."""
     table = queryset.model._meta.db_table
     if connection.vendor == "postgresql":
-        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = {"exact": escaped, "startswith": escaped + "%"}.get(how, "%" + escaped + "%")
         return queryset.extra(where=[f'"{table}"."{column}" ILIKE %s'], params=[pattern])
+    if how != "contains":
+        return queryset.filter(**{f"{column}__i{how}": query})
     if connection.vendor == "sqlite" and table == "knowledge_contentchunk" and len(query) >= 3:
         phrase = '"' + query.replace('"', '""') + '"'
         return queryset.extra(
@@ -96,6 +100,24 @@ def _content_hits(chunks, query: str, limit: int) -> list[Hit]:
     return hits
 
 
+def _symbols(generations: list[int], query: str, limit: int) -> list[Symbol]:
+    """Symbols named `query` first, then names starting with it, then names containing it: each
+    tier asked of the index on its own, so a common name's own definition is never crowded out
+    by the thousands of longer names that contain it."""
+    found: list[Symbol] = []
+    for how in ("exact", "startswith", "contains"):
+        if len(found) >= limit:
+            break
+        tier = (
+            _contains(Symbol.objects.filter(generation__in=generations), "name", query, how=how)
+            .exclude(pk__in=[s.pk for s in found])
+            .select_related("file", "generation__layer__repository")
+            .order_by()[: (limit - len(found)) * 4]
+        )
+        found.extend(sorted(tier, key=lambda s: (len(s.name), s.name, s.file.path))[: limit - len(found)])
+    return found
+
+
 def search(*, user, query: str, limit: int = 30) -> list[Hit]:
     """Symbols first (exact names before partial ones), then content lines, then paths."""
     query = inputs.text(query, limit=MAX_QUERY)  # callers other than the views may pass raw input
@@ -106,13 +128,7 @@ def search(*, user, query: str, limit: int = 30) -> list[Hit]:
     if not generations:
         return []
     hits: list[Hit] = []
-    symbols = (
-        _contains(Symbol.objects.filter(generation__in=generations), "name", query)
-        .select_related("file", "generation__layer__repository")
-        .order_by()[: limit * 4]
-    )
-    ranked = sorted(symbols, key=lambda s: (s.name.lower() != query.lower(), len(s.name), s.file.path))[:limit]
-    for s in ranked:
+    for s in _symbols(generations, query, limit):
         hits.append(Hit("symbol", s.generation.layer_id, s.generation.layer.repository.full_name, s.file.path, s.line,
                         highlight(f"{s.kind} {s.container + '.' if s.container else ''}{s.name}", query), s.name, s.kind))
     # No ORDER BY: the index scan can stop as soon as enough chunks matched.

@@ -467,6 +467,22 @@ def test_a_rebuild_asked_for_during_a_build_runs_after_it(signed_in, acme):
     assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.active_generation == 2 and not layer.rebuild_requested
 
 
+def test_a_common_name_s_own_definition_comes_first_however_many_names_contain_it(signed_in, acme, bitbucket, tmp_path):
+    crowd = "".join(f"class Base{n}Model:\n    pass\n\n\nclass Model{n}Mixin:\n    pass\n\n\n" for n in range(150))
+    path = tmp_path / "models.tar.gz"
+    path.write_bytes(archive_with([regular("crowd.py", crowd.encode()), regular("zz/base.py", b"class Model:\n    pass\n")]))
+    bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "models", "source": {"archive": str(path)}})
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    create_layer(signed_in, Repository.objects.get(slug="models"))
+
+    from knowledge.search import search
+
+    hits = [hit for hit in search(user=KnowledgeLayer.objects.get().repository.workspace.connection.user, query="model")
+            if hit.kind == "symbol"]
+    assert (hits[0].symbol, hits[0].path, hits[0].line) == ("Model", "zz/base.py", 1)
+    assert hits[1].symbol.lower().startswith("model")  # then names that start with it
+
+
 def test_forms_only_send_the_user_back_to_our_own_pages(signed_in, acme):
     repo = Repository.objects.get(workspace=acme, slug="api")
     answer = signed_in.post("/knowledge/layers/create/", {"repository": [repo.pk], "next": "https://evil.example/x"})
