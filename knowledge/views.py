@@ -89,6 +89,13 @@ def retry_layer(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, "knowledge:layers")
 
 
+def _kind_label(kind: str, count: int) -> str:
+    """ "1 class", "2 classes", "3 functions"."""
+    if count == 1:
+        return kind
+    return kind + ("es" if kind.endswith(("s", "x", "ch", "sh")) else "s")
+
+
 def _tree(paths: list[str]) -> list[tuple[int, str, str]]:
     """(depth, name, full path or "" for a folder) rows of a file tree, folders before files."""
     rows, seen = [], set()
@@ -117,12 +124,14 @@ def layer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context.update(
             readme=generation.docs.filter(kind="readme").order_by("path").first(),
             docs=generation.docs.filter(kind="doc").order_by("path")[:50],
+            doc_count=generation.docs.filter(kind="doc").count(),
             languages=generation.stats.get("languages", []),
             tree=_tree(paths) if len(paths) <= 5000 else None,
             file_count=len(paths),
             symbols=symbols[:300],
             symbol_count=generation.symbols.count(),
-            symbol_kinds=Counter(generation.symbols.values_list("kind", flat=True)).most_common(),
+            symbol_kinds=[(_kind_label(kind, count), count)
+                          for kind, count in Counter(generation.symbols.values_list("kind", flat=True)).most_common()],
             symbol_query=symbol_query,
             dependencies=generation.dependencies.order_by("ecosystem", "manifest", "name"),
             skipped=generation.skipped.order_by("path")[:200],

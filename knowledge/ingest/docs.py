@@ -116,4 +116,11 @@ def _safe_url(value: str, base_path: str, resolve_link: ResolveLink | None) -> s
 
 
 def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")[:200]
+    """The title of a plain or reStructuredText page: its first line of words, skipping section
+    adornments (=====), directives, comments and labels (.. _label:) and field lists (:orphan:)."""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("..", ":")) or not any(c.isalnum() for c in line):
+            continue
+        return line[:200]
+    return ""

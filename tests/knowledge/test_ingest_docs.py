@@ -78,3 +78,11 @@ def test_render_doc_titles_and_non_markdown():
     rst = render_doc("README.rst", b"Strata\n======\n\n<script>x</script>\n")
     assert rst.title == "Strata"
     assert rst.html == "<pre>Strata\n======\n\n&lt;script&gt;x&lt;/script&gt;\n</pre>"
+
+
+def test_restructuredtext_titles_skip_adornments_labels_and_fields():
+    # As Django's docs/*.txt begin: a label, an overlined title, a field list.
+    page = render_doc("docs/ref/csrf.txt", b".. _using-csrf:\n\n=====================================\nCross Site Request Forgery protection\n=====================================\n")
+    assert page.title == "Cross Site Request Forgery protection"
+    assert render_doc("docs/index.rst", b":orphan:\n\n.. toctree::\n\n*******\nTopics\n*******\n").title == "Topics"
+    assert render_doc("docs/empty.txt", b"=====\n\n.. comment\n").title == "empty.txt"

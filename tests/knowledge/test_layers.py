@@ -483,6 +483,21 @@ def test_a_common_name_s_own_definition_comes_first_however_many_names_contain_i
     assert hits[1].symbol.lower().startswith("model")  # then names that start with it
 
 
+def test_the_layer_page_counts_in_words_people_read(signed_in, acme, bitbucket, tmp_path):
+    members = [regular("app.py", b"class A:\n    pass\n\n\nclass B:\n    pass\n\n\ndef only():\n    pass\n"),
+               regular("web.js", b"export function start() {}\n")]
+    members += [regular(f"docs/page{n:02}.md", f"# Page {n}\n".encode()) for n in range(60)]
+    path = tmp_path / "words.tar.gz"
+    path.write_bytes(archive_with(members))
+    bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "words", "source": {"archive": str(path)}})
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    create_layer(signed_in, Repository.objects.get(slug="words"))
+    page = signed_in.get(f"/knowledge/layers/{KnowledgeLayer.objects.get().pk}/").content.decode()
+    assert "2 classes" in page and "2 functions" in page and "classs" not in page
+    assert 'title="Python 69%"' in page and 'title="JavaScript 31%"' in page  # shares, not fractions
+    assert "Docs <span class=\"muted\">(60)</span>" in page and "The first 50 of 60 docs by path" in page
+
+
 def test_forms_only_send_the_user_back_to_our_own_pages(signed_in, acme):
     repo = Repository.objects.get(workspace=acme, slug="api")
     answer = signed_in.post("/knowledge/layers/create/", {"repository": [repo.pk], "next": "https://evil.example/x"})
