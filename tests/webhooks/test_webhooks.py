@@ -105,7 +105,7 @@ def test_a_push_whose_text_holds_nul_or_lone_surrogates_is_stored_cleaned_and_pr
         change["new"]["name"] = repo.mainbranch
         for commit in change.get("commits", []):
             commit["message"] = "fix\u0000 weird \ud800"
-    body = json.dumps(payload).encode()  # NUL and the lone surrogate go out as \\u escapes, as Bitbucket sends them
+    body = json.dumps(payload).encode()  # NUL and the lone surrogate go out as \u escapes, as Bitbucket sends them
     answer = post_delivery(client, hook, body, request_uuid=str(uuid.uuid4()), attempt="99999")
     assert answer.status_code == 202
     delivery = Delivery.objects.get()
