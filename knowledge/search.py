@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import F, QuerySet
+from django.db.models.functions import Length
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -60,12 +61,12 @@ def highlight(text: str, query: str) -> SafeString:
 
 
 def _contains(queryset: QuerySet, column: str, query: str, *, how: str = "contains") -> QuerySet:
-    """`column` contains `query` (or, with `how`, is it or starts with it), case-insensitively,
+    """`column` contains `query` (or, with `how="startswith"`, starts with it), case-insensitively,
     in a form the search indexes can serve."""
     table = queryset.model._meta.db_table
     if connection.vendor == "postgresql":
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = {"exact": escaped, "startswith": escaped + "%"}.get(how, "%" + escaped + "%")
+        pattern = escaped + "%" if how == "startswith" else "%" + escaped + "%"
         return queryset.extra(where=[f'"{table}"."{column}" ILIKE %s'], params=[pattern])
     if how != "contains":
         return queryset.filter(**{f"{column}__i{how}": query})
@@ -101,20 +102,14 @@ def _content_hits(chunks, query: str, limit: int) -> list[Hit]:
 
 
 def _symbols(generations: list[int], query: str, limit: int) -> list[Symbol]:
-    """Symbols named `query` first, then names starting with it, then names containing it: each
-    tier asked of the index on its own, so a common name's own definition is never crowded out
-    by the thousands of longer names that contain it."""
-    found: list[Symbol] = []
-    for how in ("exact", "startswith", "contains"):
-        if len(found) >= limit:
-            break
-        tier = (
-            _contains(Symbol.objects.filter(generation__in=generations), "name", query, how=how)
-            .exclude(pk__in=[s.pk for s in found])
-            .select_related("file", "generation__layer__repository")
-            .order_by()[: (limit - len(found)) * 4]
-        )
-        found.extend(sorted(tier, key=lambda s: (len(s.name), s.name, s.file.path))[: limit - len(found)])
+    """Names starting with `query` first, shortest first (so the name itself leads), then names
+    containing it: each asked of the index on its own, so a common name's own definition is never
+    crowded out by the thousands of longer names that contain it."""
+    symbols = Symbol.objects.filter(generation__in=generations).select_related("file", "generation__layer__repository")
+    found = list(_contains(symbols, "name", query, how="startswith").order_by(Length("name"), "name", "file__path")[:limit])
+    if len(found) < limit:
+        rest = _contains(symbols, "name", query).exclude(pk__in=[s.pk for s in found]).order_by()[: (limit - len(found)) * 4]
+        found += sorted(rest, key=lambda s: (len(s.name), s.name, s.file.path))[: limit - len(found)]
     return found
 
 
