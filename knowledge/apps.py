@@ -11,12 +11,21 @@ def _ensure_schedules(sender, **kwargs) -> None:
     )
 
 
+def _build_waiting(sender, connection_id: int, **kwargs) -> None:
+    from knowledge.services.layers import layers_build_waiting
+
+    layers_build_waiting(connection_id=connection_id)
+
+
 class KnowledgeConfig(AppConfig):
     name = "knowledge"
     verbose_name = "Knowledge layers"
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_schedules, sender=self)
+        from integrations.signals import connection_restored
+
+        connection_restored.connect(_build_waiting, dispatch_uid="knowledge.build-waiting-on-restore", weak=False)
         # Tell integrations which of our tables hang off a repository, children first, so that
         # disconnecting deletes them without integrations importing this app.
         from integrations.services.deletion import register_dependent

@@ -56,7 +56,8 @@ def make_commit(repo: Repository, tree: Tree, parents: list[str], message: str,
     raw = author_raw(author)
     text = "".join([f"tree {tree.digest}\n", *(f"parent {p}\n" for p in parents),
                     f"author {raw} {iso_seconds(when)}\n\n{message}"])
-    commit = Commit(hashlib.sha1(text.encode("utf-8")).hexdigest(), list(parents), message, author,
+    # surrogatepass: a message may carry a lone surrogate from a JSON escape; it still hashes.
+    commit = Commit(hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest(), list(parents), message, author,
                     raw, when.replace(microsecond=0), tree)
     repo.commits[commit.hash] = commit
     return commit

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django_q.tasks import async_task
 
-from integrations.models import Connection, Repository, Workspace
+from integrations.models import VISIBLE_CONNECTION, Connection, Repository, Workspace
 from knowledge.models import KnowledgeLayer
 from knowledge.services.layers import layer_requeue
 from webhooks.models import Delivery
@@ -28,14 +28,17 @@ def on_push(delivery: Delivery) -> str:
     """
     repo_uuid = _dict(delivery.payload.get("repository")).get("uuid")
     workspace = Workspace.objects.filter(
-        pk=delivery.hook.workspace_id, status=Workspace.Status.ACTIVE, connection__status=Connection.Status.CONNECTED
-    ).first()
+        pk=delivery.hook.workspace_id, status=Workspace.Status.ACTIVE, connection__status__in=VISIBLE_CONNECTION
+    ).select_related("connection").first()
     if workspace is None or not isinstance(repo_uuid, str) or not repo_uuid:
         return "ignored"
-    transaction.on_commit(lambda: async_task("integrations.tasks.sync_repositories", workspace.pk, task_name=f"sync-repositories-{workspace.pk}"))
+    connected = workspace.connection.status == Connection.Status.CONNECTED
+    if connected:
+        transaction.on_commit(lambda: async_task("integrations.tasks.sync_repositories", workspace.pk,
+                                                 task_name=f"sync-repositories-{workspace.pk}"))
     repo = Repository.objects.filter(workspace=workspace, uuid=repo_uuid).first()
     if repo is None:
-        return "processed (new repository)"
+        return "processed (new repository)" if connected else "ignored"
     changes = _dict(delivery.payload.get("push")).get("changes")
     changed = {
         _dict(_dict(change).get("new")).get("name")
@@ -45,10 +48,14 @@ def on_push(delivery: Delivery) -> str:
     layer = KnowledgeLayer.objects.filter(repository=repo).first()
     # An empty mainbranch (first push to an empty repository) or a renamed one: rebuild anyway,
     # the build reads the main branch afresh.
-    if layer is not None and (not repo.mainbranch or repo.mainbranch in changed):
-        layer_requeue(layer_id=layer.pk)
-        return "processed (layer rebuild queued)"
-    return "processed"
+    if layer is None or not (not repo.mainbranch or repo.mainbranch in changed):
+        return "processed"
+    if not connected:
+        # Bitbucket refuses our token for now: remember the push; Reconnect builds it.
+        KnowledgeLayer.objects.filter(pk=layer.pk).update(rebuild_requested=True)
+        return "processed (rebuild after Reconnect)"
+    layer_requeue(layer_id=layer.pk)
+    return "processed (layer rebuild queued)"
 
 
 # Events without a handler are stored and marked ignored: Bitbucket still gets its 2xx.

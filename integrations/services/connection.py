@@ -12,6 +12,7 @@ from django_q.tasks import async_task
 from integrations.bitbucket.client import BasicCredentials, BitbucketClient
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError, BitbucketPermissionError
 from integrations.models import Connection, Workspace
+from integrations.signals import connection_restored
 
 log = logging.getLogger("bitbucket.connection")
 
@@ -44,6 +45,7 @@ def _save_connection(*, user: AbstractBaseUser, profile: dict, **fields) -> Conn
             )
         if existing and existing.status == Connection.Status.DISCONNECTING:
             raise ConnectionRefused("Bitbucket is still being disconnected; try again in a moment.")
+        restored = existing is not None and existing.status == Connection.Status.RECONNECT
         connection = existing or Connection(user=user)
         connection.account_uuid = profile.get("uuid", "")
         connection.account_id = profile.get("account_id", "")
@@ -56,6 +58,8 @@ def _save_connection(*, user: AbstractBaseUser, profile: dict, **fields) -> Conn
             setattr(connection, name, value)
         connection.save()
         _enqueue_workspace_sync(connection.pk)
+        if restored:
+            transaction.on_commit(lambda: connection_restored.send(sender=Connection, connection_id=connection.pk))
     log.info("bitbucket.connection.connected", extra={"connection": connection.pk, "method": connection.auth_method})
     return connection
 

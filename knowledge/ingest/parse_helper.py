@@ -64,8 +64,14 @@ def serve(stdin, stdout) -> None:
             [(s.name, s.kind.value, s.line, s.end_line, s.container) for s in extract_symbols(language, source)]
             for language, source in group
         ]
-        stdout.write(frame(answer))
-        stdout.flush()
+        try:
+            stdout.write(frame(answer))
+            stdout.flush()
+        except BrokenPipeError:
+            # The build that asked is gone (stopped or killed): nothing to answer. Point stdout at
+            # /dev/null so the interpreter's own flush at exit does not complain about it again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+            return
 
 
 class Helpers:
@@ -151,4 +157,7 @@ class Helpers:
 
 
 if __name__ == "__main__":
-    serve(sys.stdin.buffer, sys.stdout.buffer)
+    try:
+        serve(sys.stdin.buffer, sys.stdout.buffer)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C in a terminal running the worker reaches its helpers too

@@ -77,6 +77,14 @@ def layer_requeue(*, layer_id: int) -> bool:
     return bool(updated)
 
 
+def layers_build_waiting(*, connection_id: int) -> int:
+    """After Reconnect: build the layers that pushes asked for while Bitbucket refused us."""
+    waiting = KnowledgeLayer.objects.filter(
+        repository__workspace__connection_id=connection_id, rebuild_requested=True,
+    ).exclude(status__in=[KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING]).values_list("pk", flat=True)
+    return sum(layer_requeue(layer_id=layer_id) for layer_id in list(waiting))
+
+
 def _rebuild_if_requested(layer_id: int) -> None:
     if KnowledgeLayer.objects.filter(pk=layer_id, rebuild_requested=True).exists():
         layer_requeue(layer_id=layer_id)

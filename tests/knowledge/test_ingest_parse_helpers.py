@@ -146,3 +146,16 @@ def test_helpers_start_from_a_daemonic_worker_as_django_q_runs_jobs():
     finally:
         worker.join(timeout=10)
     assert worker.exitcode == 0
+
+
+def test_a_helper_whose_build_is_gone_exits_quietly():
+    import subprocess
+    import sys
+
+    from knowledge.ingest.parse_helper import _ROOT, frame
+
+    helper = subprocess.Popen([sys.executable, "-m", "knowledge.ingest.parse_helper"], cwd=_ROOT,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    helper.stdout.close()  # the reader dies before the answer
+    _, errors = helper.communicate(frame([("Python", b"def f():\n    pass\n")]), timeout=30)
+    assert helper.returncode == 0 and errors == b""

@@ -81,6 +81,13 @@ def test_seeded_history_is_deterministic_across_resets(sandbox_clean):
     assert get(sandbox_clean, "/2.0/repositories/acme/api/refs/branches").json() == before
 
 
+def test_a_commit_message_with_a_lone_surrogate_is_accepted(sandbox_clean):
+    # As a JSON escape can carry one: Bitbucket stores what it is sent.
+    made = sandbox_clean.control("POST", "/_sandbox/repositories/acme/api/commits",
+                                 json={"files": {"a.py": "x"}, "message": "m\ud800"})
+    assert made.status_code == 201 and len(made.json()["hash"]) == 40
+
+
 def test_control_errors(sandbox_clean):
     assert sandbox_clean.control("POST", "/_sandbox/repositories/acme/nope/commits", json={}).status_code == 404
     assert sandbox_clean.control("POST", "/_sandbox/repositories/acme/api/commits",

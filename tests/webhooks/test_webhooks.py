@@ -158,6 +158,27 @@ def test_a_push_to_the_main_branch_rebuilds_the_layer(acme, signed_in, bitbucket
     assert Symbol.objects.filter(name="after_push", generation__layer=layer).exists()
 
 
+def test_a_push_while_bitbucket_refuses_us_is_built_after_reconnect(acme, signed_in, bitbucket, connect_oauth):
+    signed_in.post("/knowledge/layers/create/", {"repository": [Repository.objects.get(workspace=acme, slug="api").pk]})
+    layer = KnowledgeLayer.objects.get()
+    bitbucket.control("POST", "/_sandbox/users/alice/revoke")
+    bitbucket.control("POST", "/_sandbox/tokens/expire")
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    assert Connection.objects.get().status == Connection.Status.RECONNECT
+
+    bitbucket.control("POST", "/_sandbox/repositories/acme/api/commits",
+                      json={"branch": "main", "files": {"acme/late.py": "def while_refused():\n    pass\n"}, "message": "Push"})
+    bitbucket.wait_for_deliveries(lambda seen: any(d["event"] == "repo:push" and d.get("status") in (200, 202) for d in seen))
+    layer.refresh_from_db()
+    assert layer.active_generation == 1 and layer.rebuild_requested  # kept, not lost
+    assert "A newer push waits to be built" in signed_in.get(f"/knowledge/layers/{layer.pk}/").content.decode()
+
+    connect_oauth(signed_in)  # Reconnect
+    layer.refresh_from_db()
+    assert layer.active_generation == 2 and not layer.rebuild_requested
+    assert Symbol.objects.filter(name="while_refused", generation__layer=layer).exists()
+
+
 def test_a_signature_with_non_ascii_characters_is_refused_not_a_crash(acme, client):
     hook = Hook.objects.get(workspace=acme)
     answer = post_delivery(client, hook, b"{}", request_uuid=str(uuid.uuid4()), signature="sha256=é")
