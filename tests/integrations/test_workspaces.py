@@ -121,6 +121,8 @@ def test_revoking_the_app_asks_for_reconnect_and_deletes_nothing(signed_in, conn
     assert Repository.objects.count() == repos and Workspace.objects.filter(status=Workspace.Status.ACTIVE).count() == 1
     page = signed_in.get("/integrations/").content.decode()
     assert "Reconnect" in page and "nothing was deleted" in page
+    workspaces = signed_in.get("/integrations/bitbucket/workspaces/").content.decode()
+    assert workspaces.count("no longer accepts this connection") == 1  # said once
     # Jobs stop: a refresh no longer calls Bitbucket.
     seen = len(bitbucket.requests_seen())
     signed_in.post("/integrations/bitbucket/workspaces/refresh/")
