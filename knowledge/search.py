@@ -68,8 +68,8 @@ def _contains(queryset: QuerySet, column: str, query: str, *, how: str = "contai
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = escaped + "%" if how == "startswith" else "%" + escaped + "%"
         return queryset.extra(where=[f'"{table}"."{column}" ILIKE %s'], params=[pattern])
-    if how != "contains":
-        return queryset.filter(**{f"{column}__i{how}": query})
+    if how == "startswith":
+        return queryset.filter(**{f"{column}__istartswith": query})
     if connection.vendor == "sqlite" and table == "knowledge_contentchunk" and len(query) >= 3:
         phrase = '"' + query.replace('"', '""') + '"'
         return queryset.extra(

@@ -209,7 +209,6 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, ArchiveRejected):
         return f"The archive was refused: {exc.reason}"
     if isinstance(exc, HelperFailed):
-        log.error("knowledge.layer.parser-failed", extra={"reason": str(exc)})
         return f"Symbols could not be extracted ({exc}); press Retry. The previous version is still served."
     return getattr(exc, "message", None) or str(exc)
 
