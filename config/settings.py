@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "integrations.bitbucket_provider",
     "django_htmx",
     "django_q",
+    "core",
     "integrations",
     "knowledge",
     "webhooks",

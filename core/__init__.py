@@ -1,0 +1,1 @@
+"""The floor every other app stands on: shared helpers (and, later, organizations and members)."""
