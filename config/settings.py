@@ -110,9 +110,11 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "allauth.mfa",
     "integrations.bitbucket_provider",
     "django_htmx",
     "django_q",
+    "csp",
     "core",
     "integrations",
     "knowledge",
@@ -130,6 +132,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -210,6 +213,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_ALLOW_SIGNUP = env_bool("ACCOUNT_ALLOW_SIGNUP", True)
 ACCOUNT_ADAPTER = "integrations.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"add_email": "core.forms.StrictAddEmailForm"}
 SOCIALACCOUNT_ADAPTER = "integrations.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_QUERY_EMAIL = True
@@ -220,11 +224,49 @@ SOCIALACCOUNT_PROVIDERS = {
         "OAUTH_PKCE_ENABLED": False,
     }
 }
+# Two-factor sign-in: an authenticator app (TOTP) with recovery codes, set up from the profile.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", "Strata")
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "strata@localhost")
 
 SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind a TLS-terminating proxy, name the header it sets (usually X-Forwarded-Proto): requests
+# then count as https, so OAuth callbacks and absolute links are built with https://. Only set it
+# when the proxy always sets (and overwrites) that header, or clients could claim https.
+TLS_PROXY_HEADER = env("TLS_PROXY_HEADER")
+if TLS_PROXY_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + TLS_PROXY_HEADER.upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+
+# Content-Security-Policy: our own scripts only, no frames, no remote images (a README's absolute
+# image would otherwise be fetched from its host by whoever reads the layer: a tracking pixel).
+# Inline style attributes stay allowed (bars and indents); rendered docs never carry any (nh3).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],  # and BITBUCKET_WEB_URL: core.middleware adds it
+    }
+}
+
+# One cache shared by every web and worker process, so rate limits (sign-in throttling) hold
+# across gunicorn workers and machines: Redis when configured, else a table in the database.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "strata_cache"}}
 
 # django-q2: the ORM broker by default, Redis when REDIS_URL is set. `timeout` must stay below
 # `retry`, or a slow task is handed to a second worker while the first still runs it.

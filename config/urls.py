@@ -1,9 +1,13 @@
 """Top-level routes."""
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from config.health import healthz
+
+# The admin signs in through Strata's own sign-in: throttled (shared cache) and two-factor aware.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="knowledge:layers", permanent=False)),

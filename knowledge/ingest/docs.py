@@ -6,7 +6,9 @@ Ammonia allowlist sanitizer), which is what makes the result safe: scripts, even
 styles and javascript: URLs never survive. Relative links are resolved against the document's
 folder and handed to ``resolve_link`` so the caller can point them at its own file view; without
 one (and always for images, whose bytes are not kept) they are dropped rather than left to
-resolve against our site.
+resolve against our site. Images are never loaded from elsewhere either: a remote image would be
+fetched from its host by every reader of the layer (a tracking pixel), so a Markdown image with an
+absolute URL becomes a link to it, labelled with its alt text, and an <img> keeps only its alt.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 MAX_RENDER_CHARS = 512 * 1024  # markdown-it is linear in practice; this bounds the worst case
 
@@ -77,14 +80,15 @@ def render_markdown(
     title = "".join(
         child.content for child in (heading.children or []) if child.type in ("text", "code_inline")
     ) if heading else ""
+    _images_as_links(tokens)
     unsafe = _markdown.renderer.render(tokens, _markdown.options, {})
 
     def keep_url(tag: str, attribute: str, value: str) -> str | None:
         if attribute not in ("href", "src"):
             return value
-        # A relative image would resolve to a page, not to its bytes (which are not kept): it
-        # keeps its alt text only. Absolute images and every link are kept.
-        return _safe_url(value, base_path, resolve_link if attribute == "href" else None)
+        if tag == "img":
+            return None  # no image is fetched from anywhere: relative bytes are not kept, remote ones track
+        return _safe_url(value, base_path, resolve_link)
 
     safe = nh3.clean(
         unsafe,
@@ -95,6 +99,23 @@ def render_markdown(
         url_schemes=set(_SAFE_SCHEMES),
     )
     return safe, title.strip()[:200]
+
+
+def _images_as_links(tokens: list[Token]) -> None:
+    """Turn each Markdown image with an absolute http(s) URL into a link to it, labelled by its alt
+    text, so the reader can still open it on purpose (relative ones keep their alt text only)."""
+    for token in tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        children: list[Token] = []
+        for child in token.children:
+            src = str(child.attrs.get("src", "")) if child.type == "image" else ""
+            if urlsplit(src.strip()).scheme.lower() in ("http", "https"):
+                label = Token("text", "", 0, content=f"[image: {child.content or 'untitled'}]")
+                children += [Token("link_open", "a", 1, attrs={"href": src}), label, Token("link_close", "a", -1)]
+            else:
+                children.append(child)
+        token.children = children
 
 
 def _safe_url(value: str, base_path: str, resolve_link: ResolveLink | None) -> str | None:

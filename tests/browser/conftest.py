@@ -27,8 +27,13 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # A page that breaks our Content-Security-Policy (an inline script, a remote image) fails the
+    # test that showed it, whatever else the test checks.
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    assert not violations, f"the page broke the Content-Security-Policy: {violations}"
 
 
 def sign_up(page, email: str, password: str = "a-long-Passw0rd!") -> None:

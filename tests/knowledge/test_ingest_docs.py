@@ -54,6 +54,11 @@ def test_raw_html_that_readmes_use_is_kept_safely():
     assert "<details><summary>More</summary>Hidden</details>" in html
 
 
+def test_raw_html_images_keep_their_alt_text_and_load_nothing():
+    html, _ = render_markdown('<p align="center"><img src="https://tracker.example.net/p.gif?u=1" alt="Logo"></p>\n')
+    assert "tracker.example.net" not in html and 'alt="Logo"' in html
+
+
 def test_links_external_kept_relative_resolved_or_dropped():
     text = ("[site](https://example.org) [guide](setup.md#install) [up](../../../etc/passwd) [top](#intro) ![logo](../logo.png)"
             " ![badge](https://img.example.org/b.svg)")
@@ -61,7 +66,9 @@ def test_links_external_kept_relative_resolved_or_dropped():
     assert '<a href="https://example.org" rel="noopener noreferrer nofollow">site</a>' in html
     assert 'href="/files/docs/setup.md#install"' in html
     assert "logo.png" not in html and 'alt="logo"' in html  # a relative image's bytes are not kept
-    assert 'src="https://img.example.org/b.svg"' in html
+    # A remote image is never loaded by the reader's browser (it would track them): a link to it.
+    assert "<img" not in html.replace('<img alt="logo"', "")
+    assert '<a href="https://img.example.org/b.svg" rel="noopener noreferrer nofollow">[image: badge]</a>' in html
     assert 'href="#intro"' in html
     assert "etc/passwd" not in html
 
