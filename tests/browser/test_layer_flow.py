@@ -7,7 +7,7 @@ from tests.browser.conftest import sign_up
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_create_a_layer_watch_it_become_active_then_search_and_open_the_line(page, bitbucket, request):
+def test_create_a_layer_watch_it_become_active_then_search_and_open_the_line(page, bitbucket, broker, request):
     sign_up(page, "layers@example.com")
     nav = page.get_by_role("navigation", name="Main")
     nav.get_by_role("link", name="Integrations").click()
