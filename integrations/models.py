@@ -103,6 +103,11 @@ class Workspace(models.Model):
 class Repository(models.Model):
     """A repository of a linked workspace, kept in step with Bitbucket on every refresh."""
 
+    class Status(models.TextChoices):
+        LISTED = "listed", "Listed"
+        # Deleted from admin: a job is removing its layer, hook and row; pages no longer show it.
+        DELETING = "deleting", "Deleting"
+
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="repositories")
     uuid = models.CharField(max_length=64)
     slug = models.CharField(max_length=255)
@@ -114,6 +119,7 @@ class Repository(models.Model):
     mainbranch = models.CharField(max_length=255, blank=True)
     size = models.BigIntegerField(null=True, blank=True)
     updated_on = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.LISTED, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -25,6 +25,7 @@ def repositories_for(*, user, query: str = "", workspace_slug: str = "") -> Quer
         workspace__connection__user=user,
         workspace__status=Workspace.Status.ACTIVE,
         workspace__connection__status__in=VISIBLE_CONNECTION,
+        status=Repository.Status.LISTED,
     ).select_related("workspace")
     query, workspace_slug = inputs.text(query), inputs.text(workspace_slug)
     if workspace_slug:

@@ -6,9 +6,10 @@ from datetime import timedelta
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from integrations.models import Connection, Workspace
+from core.jobs import enqueue
+from integrations.models import Connection, Repository, Workspace
 from integrations.services import deletion
-from integrations.services.repositories import repositories_sync
+from integrations.services.repositories import DELETE_BATCH, repositories_sync
 from integrations.services.workspaces import workspaces_sync
 
 
@@ -34,6 +35,11 @@ def disconnect_connection(connection_id: int) -> int:
     return deletion.connection_purge(connection_id=connection_id)
 
 
+def delete_repositories(repository_ids: list[int]) -> int:
+    ids = list(Repository.objects.filter(pk__in=repository_ids, status=Repository.Status.DELETING).values_list("pk", flat=True))
+    return deletion.repositories_purge(repository_ids=ids) if ids else 0
+
+
 def resume_disconnections(stalled_after_s: int = 600) -> int:
     """Re-enqueue deletions whose worker died: they pick up where the last chunk ended."""
     cutoff = timezone.now() - timedelta(seconds=stalled_after_s)
@@ -47,7 +53,16 @@ def resume_disconnections(stalled_after_s: int = 600) -> int:
     for pk in stalled.values_list("pk", flat=True):
         async_task("integrations.tasks.disconnect_workspace", pk, task_name=f"disconnect-workspace-{pk}")
         resumed += 1
+    deleting = Repository.objects.filter(status=Repository.Status.DELETING, updated_at__lt=cutoff).exclude(
+        workspace__status=Workspace.Status.DISCONNECTING
+    )
+    ids = sorted(deleting.values_list("pk", flat=True))
+    for start in range(0, len(ids), DELETE_BATCH):
+        batch = ids[start:start + DELETE_BATCH]
+        enqueue(delete_repositories, batch, name=f"delete-repositories-{batch[0]}", on_commit=False)
+        resumed += 1
     # Touch them so the next sweep waits for this attempt before trying again.
+    Repository.objects.filter(pk__in=ids).update(updated_at=timezone.now())
     Workspace.objects.filter(status=Workspace.Status.DISCONNECTING, updated_at__lt=cutoff).update(updated_at=timezone.now())
     Connection.objects.filter(status=Connection.Status.DISCONNECTING, updated_at__lt=cutoff).update(updated_at=timezone.now())
     return resumed

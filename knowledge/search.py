@@ -11,7 +11,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from config import inputs
-from integrations.models import VISIBLE_CONNECTION, Workspace
+from integrations.models import VISIBLE_CONNECTION, Repository, Workspace
 from knowledge.models import ContentChunk, Generation, LayerFile, Symbol
 
 MAX_QUERY = 200
@@ -44,6 +44,7 @@ def active_generations(*, user) -> QuerySet[Generation]:
         layer__repository__workspace__connection__user=user,
         layer__repository__workspace__status=Workspace.Status.ACTIVE,
         layer__repository__workspace__connection__status__in=VISIBLE_CONNECTION,
+        layer__repository__status=Repository.Status.LISTED,
         status=Generation.Status.READY,
         number=F("layer__active_generation"),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from integrations.models import VISIBLE_CONNECTION, Workspace
+from integrations.models import VISIBLE_CONNECTION, Repository, Workspace
 from knowledge.models import ContentChunk, Generation, KnowledgeLayer, LayerFile
 
 
@@ -14,6 +14,7 @@ def layers_for(*, user) -> QuerySet[KnowledgeLayer]:
             repository__workspace__connection__user=user,
             repository__workspace__status=Workspace.Status.ACTIVE,
             repository__workspace__connection__status__in=VISIBLE_CONNECTION,
+            repository__status=Repository.Status.LISTED,
         )
         .select_related("repository__workspace__connection")
         .order_by("repository__full_name")

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from config.inputs import fit
+from core.jobs import enqueue
 from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.deletion import repositories_purge
@@ -15,6 +17,8 @@ from integrations.services.tokens import client_for
 from integrations.services.workspaces import ACCESS_LOST
 
 log = logging.getLogger("bitbucket.repositories")
+
+DELETE_BATCH = 500  # repositories per deletion job, so each job's list stays a short IN (…)
 
 
 def _fields(data: dict) -> dict:
@@ -126,3 +130,21 @@ def _apply_listing(workspace: Workspace, listing: list[dict]) -> list[Repository
         Repository.objects.bulk_create(new, batch_size=500)
         Workspace.objects.filter(pk=workspace_id).update(repositories_synced_at=timezone.now(), repositories_error="")
     return [repo for uuid, repo in known.items() if uuid not in seen]
+
+
+def repositories_delete(*, repository_ids: Iterable[int]) -> int:
+    """Start permanent deletion of these repositories, their layers and their hooks on Bitbucket.
+
+    The rows show Deleting at once (and leave the pages); a job removes the rest in chunks. A
+    repository still on Bitbucket comes back, without a layer, at its workspace's next refresh.
+    """
+    from integrations.tasks import delete_repositories  # the tasks module imports this one
+
+    ids = sorted(Repository.objects.filter(pk__in=list(repository_ids)).exclude(status=Repository.Status.DELETING)
+                 .values_list("pk", flat=True))
+    Repository.objects.filter(pk__in=ids).update(status=Repository.Status.DELETING, updated_at=timezone.now())
+    for start in range(0, len(ids), DELETE_BATCH):
+        batch = ids[start:start + DELETE_BATCH]
+        enqueue(delete_repositories, batch, name=f"delete-repositories-{batch[0]}")
+    log.info("bitbucket.repositories.deleting", extra={"count": len(ids)})
+    return len(ids)

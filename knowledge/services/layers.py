@@ -52,6 +52,7 @@ def layers_create(*, user, repository_ids: Iterable[int]) -> int:
     repos = Repository.objects.filter(
         pk__in=list(repository_ids), workspace__connection__user=user,
         workspace__status=Workspace.Status.ACTIVE, workspace__connection__status=Connection.Status.CONNECTED,
+        status=Repository.Status.LISTED,
     )
     queued = 0
     for repo in repos:
