@@ -29,6 +29,8 @@ class Dependent:
 _dependents: list[Dependent] = []
 Cleanup = Callable[..., None]  # cleanup(*, workspace_id=…, repository_ids=…)
 _cleanups: list[Cleanup] = []
+Counter = Callable[..., int]  # counter(*, workspace_ids=…, repositories=…) -> how many go
+_counters: dict[str, Counter] = {}
 
 
 def register_dependent(model: type[models.Model], *, repository_path: str) -> None:
@@ -41,6 +43,28 @@ def register_cleanup(cleanup: Cleanup) -> None:
     """Run `cleanup` before a workspace's (or some repositories') rows are deleted."""
     if cleanup not in _cleanups:
         _cleanups.append(cleanup)
+
+
+def register_count(label: str, counter: Counter) -> None:
+    """Count `label` ("knowledge layers") on the pages that confirm a deletion.
+
+    `counter(workspace_ids=…, repositories=…)` gets the workspaces whose own rows go (none when only
+    repositories are deleted) and a queryset of the repositories that go; it answers in a query or
+    two, never by loading rows, so a confirmation stays quick and small however much is deleted.
+    """
+    _counters[label] = counter
+
+
+def deletion_counts(*, workspace_ids: list[int], repository_ids: list[int] | None = None) -> dict[str, int]:
+    """What deleting these workspaces' data (or only these repositories) takes, by label."""
+    if repository_ids is None:
+        repositories = Repository.objects.filter(workspace_id__in=workspace_ids)
+    else:
+        repositories = Repository.objects.filter(pk__in=repository_ids)
+    counts = {"repositories": repositories.count()}
+    for label, counter in _counters.items():
+        counts[label] = counter(workspace_ids=workspace_ids, repositories=repositories)
+    return counts
 
 
 def delete_in_chunks(queryset: QuerySet, *, chunk_size: int | None = None) -> int:
