@@ -54,6 +54,9 @@ class Generation(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["layer", "number"], name="generation_number_unique")]
 
+    def __str__(self) -> str:
+        return f"Generation {self.number}"
+
 
 class LayerFile(models.Model):
     generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="files")
