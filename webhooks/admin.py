@@ -1,20 +1,37 @@
-"""Django admin for our registered hooks (secrets never shown) and received deliveries."""
+"""Django admin for our registered hooks (secrets never shown) and received deliveries, read-only:
+both are Bitbucket's doing, and a hook goes with its workspace or repository, never on its own."""
 from django.contrib import admin, messages
 from django_q.tasks import async_task
 
 from webhooks.models import Delivery, Hook
 
 
+class ReadOnly:
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Hook)
-class HookAdmin(admin.ModelAdmin):
-    list_display = ("id", "workspace", "bitbucket_uuid", "created_at")
-    search_fields = ("bitbucket_uuid", "workspace__slug")
+class HookAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ("id", "workspace", "repository", "owner", "bitbucket_uuid", "created_at")
+    list_select_related = ("workspace__connection__user", "repository")
+    search_fields = ("bitbucket_uuid", "workspace__slug", "repository__full_name")
     exclude = ("secret",)
-    readonly_fields = ("workspace", "bitbucket_uuid", "events", "created_at")
+    readonly_fields = ("workspace", "repository", "owner", "bitbucket_uuid", "events", "created_at")
+
+    @admin.display(description="Owner", ordering="workspace__connection__user__email")
+    def owner(self, hook: Hook) -> str:
+        return hook.workspace.connection.user.email
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("request_uuid", "event_key", "status", "attempt", "received_at", "processed_at")
     list_filter = ("status", "event_key")
     search_fields = ("request_uuid",)
