@@ -97,6 +97,11 @@ LAYER_STALL_SECONDS = int(env("LAYER_STALL_SECONDS", "180"))
 INGEST_PARSE_PROCESSES = int(env("INGEST_PARSE_PROCESSES", "1"))
 # Rows per DELETE statement when a workspace or connection is disconnected.
 DELETION_CHUNK_SIZE = int(env("DELETION_CHUNK_SIZE", "10000"))
+# Webhook deliveries: a handler that fails is tried again after each of these delays (seconds),
+# then marked failed; one taken by a worker, or queued, that long without finishing is taken for
+# lost and queued again by the sweep (every minute).
+WEBHOOK_RETRY_DELAYS = [int(delay) for delay in env_list("WEBHOOK_RETRY_DELAYS", "60,300,1800")]
+WEBHOOK_STALL_SECONDS = int(env("WEBHOOK_STALL_SECONDS", "600"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

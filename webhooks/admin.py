@@ -1,9 +1,9 @@
 """Django admin for our registered hooks (secrets never shown) and received deliveries, read-only:
 both are Bitbucket's doing, and a hook goes with its workspace or repository, never on its own."""
 from django.contrib import admin, messages
-from django_q.tasks import async_task
 
 from webhooks.models import Delivery, Hook
+from webhooks.processing import deliveries_process_again
 
 
 class ReadOnly:
@@ -32,16 +32,18 @@ class HookAdmin(ReadOnly, admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnly, admin.ModelAdmin):
-    list_display = ("request_uuid", "event_key", "status", "attempt", "received_at", "processed_at")
+    list_display = ("request_uuid", "event_key", "status", "tries", "outcome_or_error", "received_at", "processed_at")
     list_filter = ("status", "event_key")
     search_fields = ("request_uuid",)
     readonly_fields = [f.name for f in Delivery._meta.fields]
     actions = ("process_again",)
 
+    @admin.display(description="outcome / last error")
+    def outcome_or_error(self, delivery: Delivery) -> str:
+        text = delivery.error or delivery.outcome
+        return text if len(text) <= 120 else text[:119] + "…"
+
     @admin.action(description="Process failed deliveries again")
     def process_again(self, request, queryset):
-        ids = list(queryset.filter(status=Delivery.Status.FAILED).values_list("pk", flat=True))
-        Delivery.objects.filter(pk__in=ids).update(status=Delivery.Status.RECEIVED, error="")
-        for pk in ids:
-            async_task("webhooks.tasks.process_delivery", pk, task_name=f"delivery-{pk}")
-        self.message_user(request, f"{len(ids)} deliver{'y' if len(ids) == 1 else 'ies'} queued again.", messages.SUCCESS)
+        count = deliveries_process_again(delivery_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} deliver{'y' if count == 1 else 'ies'} queued again.", messages.SUCCESS)

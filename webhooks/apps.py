@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 def _count_hooks(*, workspace_ids, repositories) -> int:
@@ -9,26 +10,36 @@ def _count_hooks(*, workspace_ids, repositories) -> int:
     return Hook.objects.filter(Q(workspace_id__in=workspace_ids) | Q(repository__in=repositories)).count()
 
 
+def _ensure_schedules(sender, **kwargs) -> None:
+    """The delivery sweep every minute (retries, dead workers, lost queue entries), on every cluster."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name="sweep-webhook-deliveries",
+        defaults={"func": "webhooks.tasks.sweep_deliveries", "schedule_type": Schedule.MINUTES, "minutes": 1},
+    )
+
+
 class WebhooksConfig(AppConfig):
     name = "webhooks"
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        from django_q.tasks import async_task
-
+        post_migrate.connect(_ensure_schedules, sender=self)
         from integrations.services.deletion import register_cleanup, register_count
         from integrations.signals import workspace_linked
         from knowledge.signals import layer_created
+        from webhooks import jobs
         from webhooks.registration import hooks_remove
 
         register_cleanup(hooks_remove)
         register_count("our hooks on Bitbucket", _count_hooks)
 
         def on_linked(sender, workspace_id: int, **kwargs) -> None:
-            async_task("webhooks.tasks.register_hooks", workspace_id, task_name=f"register-hooks-{workspace_id}")
+            jobs.hooks_register_later(workspace_id=workspace_id)
 
         def on_layer_created(sender, repository_id: int, **kwargs) -> None:
-            async_task("webhooks.tasks.register_repository_hook", repository_id, task_name=f"register-hook-repo-{repository_id}")
+            jobs.hooks_register_repository_later(repository_id=repository_id)
 
         workspace_linked.connect(on_linked, dispatch_uid="webhooks.register-on-link", weak=False)
         layer_created.connect(on_layer_created, dispatch_uid="webhooks.register-on-layer", weak=False)

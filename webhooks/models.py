@@ -26,10 +26,17 @@ class Hook(models.Model):
 
 
 class Delivery(models.Model):
-    """One webhook delivery, keyed by X-Request-UUID so a retried delivery is processed once."""
+    """One webhook delivery, keyed by X-Request-UUID so a retried delivery is processed once.
+
+    Received → Processing (a worker claimed it) → Processed or Ignored. A handler that fails goes
+    back to Received with `next_try_at` set after a back-off, and to Failed after the last try; a
+    Processing one whose worker died, or a Received one whose queue entry was lost, is queued again
+    by the sweep (`webhooks.processing`).
+    """
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
+        PROCESSING = "processing", "Processing"
         PROCESSED = "processed", "Processed"
         IGNORED = "ignored", "Ignored"
         FAILED = "failed", "Failed"
@@ -37,13 +44,25 @@ class Delivery(models.Model):
     request_uuid = models.CharField(max_length=64, unique=True)
     hook = models.ForeignKey(Hook, on_delete=models.CASCADE, related_name="deliveries")
     event_key = models.CharField(max_length=64)
-    attempt = models.PositiveSmallIntegerField(default=1)
+    attempt = models.PositiveSmallIntegerField(default=1, help_text="Bitbucket's X-Attempt-Number.")
     payload = models.JSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
-    error = models.TextField(blank=True)
+    tries = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker has run its handler.")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last took it.")
+    next_try_at = models.DateTimeField(
+        null=True, blank=True, help_text="While received: when the sweep queues it (again) unless a worker took it first.")
+    outcome = models.CharField(max_length=200, blank=True, help_text="What handling it did.")
+    error = models.TextField(blank=True, help_text="Why the last try failed.")
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "deliveries"
         ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["status", "next_try_at"], name="delivery_due"),
+            models.Index(fields=["received_at"], name="delivery_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_key} {self.request_uuid}"

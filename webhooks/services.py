@@ -5,11 +5,14 @@ import hashlib
 import hmac
 import json
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django_q.tasks import async_task
+from django.utils import timezone
 
 from integrations.bitbucket.client import clean_json
+from webhooks import jobs
 from webhooks.models import Delivery, Hook
 
 log = logging.getLogger("bitbucket.webhook")
@@ -73,9 +76,11 @@ def delivery_receive(*, hook_id, body: bytes, headers) -> tuple[Delivery, bool]:
             delivery = Delivery.objects.create(
                 request_uuid=request_uuid, hook=hook, event_key=event_key, payload=payload,
                 attempt=min(int(attempt), MAX_ATTEMPT) if attempt.isascii() and attempt.isdecimal() and len(attempt) < 9 else 1,
+                # Queued below; should that entry be lost, the sweep queues it again after this.
+                next_try_at=timezone.now() + timedelta(seconds=settings.WEBHOOK_STALL_SECONDS),
             )
     except IntegrityError:
         log.info("bitbucket.webhook.duplicate", extra={"request": request_uuid})
         return Delivery.objects.get(request_uuid=request_uuid), False
-    transaction.on_commit(lambda: async_task("webhooks.tasks.process_delivery", delivery.pk, task_name=f"delivery-{delivery.pk}"))
+    jobs.delivery_process_later(delivery_id=delivery.pk)
     return delivery, True

@@ -105,6 +105,27 @@ def repositories_sync(*, workspace_id: int) -> None:
     log.info("bitbucket.repositories.synced", extra={"workspace": workspace_id, "count": len(listing), "removed": len(gone)})
 
 
+def repository_refresh(*, repository_id: int) -> Repository | None:
+    """Read one repository afresh (a push names it) and update its row: its main branch may have
+    been renamed, the repository itself too. None when Bitbucket no longer shows it to us (gone,
+    or access lost): only a complete listing may prune, so the caller asks for one."""
+    repo = Repository.objects.select_related("workspace__connection").get(pk=repository_id)
+    client = client_for(repo.workspace.connection)
+    try:
+        data = client.get(f"/2.0/repositories/{repo.workspace.uuid}/{repo.uuid}")
+    except BitbucketNotFound:
+        return None
+    fields = _fields(data if isinstance(data, dict) else {})
+    # An answer without names keeps ours: a repository is always addressed by its UUID anyway.
+    changed = {key: value for key, value in fields.items()
+               if value != getattr(repo, key) and (value or key not in ("slug", "name", "full_name"))}
+    if changed:
+        Repository.objects.filter(pk=repo.pk).update(**changed, updated_at=timezone.now())
+        for key, value in changed.items():
+            setattr(repo, key, value)
+    return repo
+
+
 def _apply_listing(workspace: Workspace, listing: list[dict]) -> list[Repository] | None:
     """Add and update from a complete listing; the repositories it lacks (None: not applied)."""
     workspace_id = workspace.pk

@@ -11,6 +11,7 @@ import requests
 from integrations.models import Connection, Repository, Workspace
 from knowledge.models import KnowledgeLayer, Symbol
 from tests.support import shared_path
+from tests.webhooks.helpers import create_layer, post_delivery, task_ids, task_names_since
 from webhooks.models import Delivery, Hook
 from webhooks.services import signature_for, signature_valid
 
@@ -25,12 +26,6 @@ def test_our_signature_check_accepts_bitbucket_s_real_signed_delivery():
     assert not signature_valid("Gkvl$k$wyNpQAF42", body + b" ", real)
 
 
-@pytest.fixture(autouse=True)
-def public_url(live_server, settings):
-    """Hooks registered on link (alice owns acme) point at this test server."""
-    settings.PUBLIC_URL = live_server.url
-
-
 def sandbox_hooks(bitbucket) -> list[dict]:
     return bitbucket.control("GET", "/_sandbox/hooks").json()["hooks"]
 
@@ -43,23 +38,13 @@ def test_linking_an_administered_workspace_registers_one_hook_with_a_secret(acme
     assert "repo:push" in remote["events"]
 
 
-def test_a_push_on_bitbucket_is_delivered_verified_stored_and_processed(acme, bitbucket):
+def test_a_push_on_bitbucket_is_delivered_verified_stored_and_handled(acme, bitbucket):
     bitbucket.control("POST", "/_sandbox/repositories/acme/api/commits", json={"branch": "main", "files": {"NEW.md": "hi"}, "message": "Add"})
     done = bitbucket.wait_for_deliveries(lambda seen: any(d.get("status") in (200, 202) for d in seen))
     assert any(d["event"] == "repo:push" for d in done)
     delivery = Delivery.objects.get(event_key="repo:push")
-    assert delivery.status == Delivery.Status.PROCESSED
+    assert (delivery.status, delivery.outcome, delivery.tries) == (Delivery.Status.IGNORED, "the repository has no knowledge layer", 1)
     assert delivery.payload["repository"]["full_name"] == "acme/api"
-
-
-def post_delivery(client, hook: Hook, body: bytes, *, request_uuid: str, signature: str | None = None, event="repo:push",
-                  attempt="1"):
-    return client.post(
-        f"/webhooks/bitbucket/{hook.pk}/", data=body, content_type="application/json",
-        HTTP_X_EVENT_KEY=event, HTTP_X_REQUEST_UUID=request_uuid, HTTP_X_HOOK_UUID=hook.bitbucket_uuid,
-        HTTP_X_ATTEMPT_NUMBER=attempt, HTTP_USER_AGENT="Bitbucket-Webhooks/2.0",
-        HTTP_X_HUB_SIGNATURE=signature if signature is not None else signature_for(hook.secret, body),
-    )
 
 
 def test_a_forged_delivery_is_refused_and_stores_nothing(acme, client):
@@ -211,14 +196,13 @@ def test_where_alice_is_no_admin_each_layer_gets_a_repository_hook(signed_in, ac
     assert Hook.objects.filter(workspace=acme).count() == 1  # the other workspace keeps its hook
 
 
-def test_a_failed_delivery_can_be_processed_again_from_admin(acme, client, django_user_model):
-    hook = Hook.objects.get(workspace=acme)
-    body = json.dumps({"repository": {"uuid": "{a1c0e000-0000-4000-8000-0000000000a1}"}, "push": {"changes": []}}).encode()
-    post_delivery(client, hook, body, request_uuid="11111111-2222-3333-4444-555555555555")
+def test_a_push_for_a_repository_being_deleted_is_ignored_and_queues_nothing(acme, signed_in, client):
+    layer = create_layer(signed_in, acme, "api")
+    Repository.objects.filter(pk=layer.repository_id).update(status=Repository.Status.DELETING)  # its deletion job runs
+    payload = {"repository": {"uuid": layer.repository.uuid}, "push": {"changes": [{"new": {"type": "branch", "name": "main"}}]}}
+    seen = task_ids()
+    assert post_delivery(client, Hook.objects.get(workspace=acme), json.dumps(payload).encode()).status_code == 202
     delivery = Delivery.objects.get()
-    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.FAILED, error="worker crashed")
-    admin = django_user_model.objects.create_superuser(username="root", email="root@example.com", password="x-Admin-Passw0rd")
-    client.force_login(admin)
-    client.post("/admin/webhooks/delivery/", {"action": "process_again", "_selected_action": [delivery.pk]})
-    delivery.refresh_from_db()
-    assert delivery.status == Delivery.Status.PROCESSED and delivery.error == ""
+    assert (delivery.status, delivery.outcome) == (Delivery.Status.IGNORED, "the repository is being deleted")
+    assert task_names_since(seen) == [f"delivery-{delivery.pk}"]
+    assert KnowledgeLayer.objects.get(pk=layer.pk).active_generation == 1
