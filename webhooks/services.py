@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from datetime import timedelta
 
@@ -11,9 +10,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations.bitbucket.client import clean_json
 from webhooks import jobs
 from webhooks.models import Delivery, Hook
+from webhooks.payloads import PayloadRefused, payload_from_body
 
 log = logging.getLogger("bitbucket.webhook")
 
@@ -35,21 +34,6 @@ def _header_ok(value: str) -> bool:
     return 0 < len(value) <= 64 and value.isprintable()
 
 
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
-def _payload(body: bytes) -> dict:
-    """The body as a JSON object fit for storing, or a 400: other shapes, NaN, nesting too deep."""
-    try:
-        payload = json.loads(body, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
-        raise DeliveryRejected(400, "The body is not JSON.") from exc
-    if not isinstance(payload, dict):
-        raise DeliveryRejected(400, "The body is not a JSON object.")
-    return clean_json(payload)
-
-
 class DeliveryRejected(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -69,7 +53,10 @@ def delivery_receive(*, hook_id, body: bytes, headers) -> tuple[Delivery, bool]:
     event_key = headers.get("X-Event-Key", "").strip()
     if not _header_ok(request_uuid) or not _header_ok(event_key):
         raise DeliveryRejected(400, "X-Request-UUID and X-Event-Key are required (at most 64 printable characters).")
-    payload = _payload(body)
+    try:
+        payload = payload_from_body(body)
+    except PayloadRefused as exc:
+        raise DeliveryRejected(400, str(exc)) from None
     attempt = headers.get("X-Attempt-Number", "1").strip()
     try:
         with transaction.atomic():
