@@ -99,9 +99,11 @@ INGEST_PARSE_PROCESSES = int(env("INGEST_PARSE_PROCESSES", "1"))
 DELETION_CHUNK_SIZE = int(env("DELETION_CHUNK_SIZE", "10000"))
 # Webhook deliveries: a handler that fails is tried again after each of these delays (seconds),
 # then marked failed; one taken by a worker, or queued, that long without finishing is taken for
-# lost and queued again by the sweep (every minute).
+# lost and queued again by the sweep (every minute). Finished deliveries are deleted after
+# WEBHOOK_RETENTION_DAYS (0 keeps them).
 WEBHOOK_RETRY_DELAYS = [int(delay) for delay in env_list("WEBHOOK_RETRY_DELAYS", "60,300,1800")]
 WEBHOOK_STALL_SECONDS = int(env("WEBHOOK_STALL_SECONDS", "600"))
+WEBHOOK_RETENTION_DAYS = int(env("WEBHOOK_RETENTION_DAYS", "30"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -11,12 +11,17 @@ def _count_hooks(*, workspace_ids, repositories) -> int:
 
 
 def _ensure_schedules(sender, **kwargs) -> None:
-    """The delivery sweep every minute (retries, dead workers, lost queue entries), on every cluster."""
+    """The delivery sweep every minute (retries, dead workers, lost queue entries) and the
+    retention purge every hour, on every cluster."""
     from django_q.models import Schedule
 
     Schedule.objects.update_or_create(
         name="sweep-webhook-deliveries",
         defaults={"func": "webhooks.tasks.sweep_deliveries", "schedule_type": Schedule.MINUTES, "minutes": 1},
+    )
+    Schedule.objects.update_or_create(
+        name="purge-old-webhook-deliveries",
+        defaults={"func": "webhooks.tasks.purge_old_deliveries", "schedule_type": Schedule.HOURLY},
     )
 
 

@@ -1,4 +1,4 @@
-"""Handling stored deliveries so that none is lost: claim, handle, retry, sweep.
+"""Handling stored deliveries so that none is lost: claim, handle, retry, sweep, expire.
 
 A worker claims a Received delivery into Processing with a guarded UPDATE (one worker wins),
 runs its handler, and marks it Processed or Ignored. A handler that raises is tried again after
@@ -6,7 +6,7 @@ each delay of WEBHOOK_RETRY_DELAYS, then the delivery is Failed with the reason 
 A worker killed mid-handler leaves its delivery Processing: the sweep, every minute, takes one
 Processing for longer than WEBHOOK_STALL_SECONDS for dead and queues it again, as it queues
 Received ones whose back-off is over or whose queue entry was lost. Handlers are written to be
-run twice (`webhooks.handlers`).
+run twice (`webhooks.handlers`). Finished deliveries are deleted after WEBHOOK_RETENTION_DAYS.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from integrations.services.deletion import delete_in_chunks
 from webhooks import jobs
 from webhooks.handlers import HANDLERS
 from webhooks.models import Delivery
@@ -26,6 +27,7 @@ from webhooks.models import Delivery
 log = logging.getLogger("bitbucket.webhook")
 
 SWEEP_BATCH = 500  # deliveries looked at per sweep and kind; the next sweep takes the rest
+FINISHED = (Delivery.Status.PROCESSED, Delivery.Status.IGNORED, Delivery.Status.FAILED)
 STOPPED = "The worker stopped while handling it (killed, restarted or out of time)."
 
 
@@ -118,3 +120,12 @@ def deliveries_process_again(*, delivery_ids: Iterable[int]) -> int:
             queued += 1
     return queued
 
+
+def deliveries_purge_expired(*, now: datetime | None = None) -> int:
+    """Delete finished deliveries received more than WEBHOOK_RETENTION_DAYS ago, in chunks; ones
+    still waiting or being handled stay whatever their age. Returns how many went."""
+    days = settings.WEBHOOK_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    return delete_in_chunks(Delivery.objects.filter(received_at__lt=cutoff, status__in=FINISHED))

@@ -22,3 +22,7 @@ def sweep_deliveries() -> int:
     whose queue entry was lost."""
     return processing.deliveries_sweep()
 
+
+def purge_old_deliveries() -> int:
+    """Scheduled every hour: finished deliveries older than WEBHOOK_RETENTION_DAYS go."""
+    return processing.deliveries_purge_expired()
