@@ -15,10 +15,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8001, help="0 picks a free port")
     parser.add_argument("--seed", type=Path, help="seed JSON file (see sandbox/README.md)")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--callback-url", action="append", default=[], metavar="KEY=URL",
+                        help="give the seed's consumer KEY this callback URL (repeatable; kept on reset)")
     args = parser.parse_args(argv)
+    callback_urls = {}
+    for item in args.callback_url:
+        key, _, url = item.partition("=")
+        if not key or not url.startswith(("http://", "https://")):
+            parser.error(f"--callback-url wants KEY=http(s)://…, got {item!r}")
+        callback_urls[key] = url
     try:
         server = Sandbox((args.host, args.port), args.seed.resolve() if args.seed else None,
-                         verbose=args.verbose)
+                         verbose=args.verbose, callback_urls=callback_urls)
     except SeedError as problem:
         print(f"sandbox: {problem}", file=sys.stderr)
         return 2

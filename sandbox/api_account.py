@@ -33,8 +33,9 @@ def current_user(call: Call) -> Response:
 
 def emails(call: Call) -> Response:
     user, base = call.principal.user, call.request.base
-    values = [{"type": "email", "email": user.email, "is_primary": True, "is_confirmed": True,
-               "links": {"self": render.link(f"{base}/2.0/user/emails/{quote(user.email)}")}}]
+    values = [{"type": "email", "email": e.email, "is_primary": e.is_primary, "is_confirmed": e.is_confirmed,
+               "links": {"self": render.link(f"{base}/2.0/user/emails/{quote(e.email)}")}}
+              for e in user.emails]
     return Response.json(page(call.request, values))
 
 

@@ -48,14 +48,22 @@ class ApiToken:
 
 
 @dataclass
+class EmailAddress:
+    email: str
+    is_primary: bool
+    is_confirmed: bool
+
+
+@dataclass
 class User:
     nickname: str
     display_name: str
-    email: str
+    email: str          # the Atlassian account e-mail: API tokens authenticate with it
     uuid: str
     account_id: str
     created_on: datetime
     api_tokens: list[ApiToken] = field(default_factory=list)
+    emails: list[EmailAddress] = field(default_factory=list)    # what /2.0/user/emails lists
 
 
 @dataclass

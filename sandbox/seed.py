@@ -12,6 +12,7 @@ from sandbox.model import (
     ROLES,
     ApiToken,
     Consumer,
+    EmailAddress,
     Repository,
     User,
     Workspace,
@@ -71,7 +72,7 @@ def add_consumer(state: State, spec: dict) -> Consumer:
         raise SeedError("a consumer needs a key and a secret")
     consumer = Consumer(key=spec["key"], secret=spec["secret"], name=spec.get("name") or spec["key"],
                         description=spec.get("description", ""),
-                        callback_url=spec.get("callback_url") or None,
+                        callback_url=state.callback_urls.get(spec["key"]) or spec.get("callback_url") or None,
                         scopes=spec.get("scopes") or DEFAULT_SCOPES)
     state.consumers[consumer.key] = consumer
     return consumer
@@ -85,13 +86,25 @@ def add_user(state: State, spec: dict) -> User:
         raise SeedError(f"user {nickname!r} exists already")
     uuid = braced(spec["uuid"]) if spec.get("uuid") else stable_uuid("user", nickname)
     tokens = [ApiToken(t["token"], frozenset(t.get("scopes", []))) for t in spec.get("api_tokens", [])]
+    email = spec.get("email") or f"{nickname}@example.com"
     user = User(nickname=nickname, display_name=spec.get("display_name") or nickname.title(),
-                email=spec.get("email") or f"{nickname}@example.com", uuid=uuid,
+                email=email, uuid=uuid,
                 account_id=spec.get("account_id") or f"557058:{uuid.strip('{}')}",
                 created_on=_date(spec.get("created_on"), EPOCH - timedelta(days=400)),
-                api_tokens=tokens)
+                api_tokens=tokens, emails=_emails(spec.get("emails"), email))
     state.users[nickname] = user
     return user
+
+
+def _emails(spec: Any, email: str) -> list[EmailAddress]:
+    """A user's addresses: by default the account e-mail alone, primary and confirmed."""
+    if spec is None:
+        return [EmailAddress(email, True, True)]
+    if not isinstance(spec, list) or not all(isinstance(e, dict) and isinstance(e.get("email"), str)
+                                             and e["email"] for e in spec):
+        raise SeedError('a user\'s emails must be a list of {"email", "is_primary", "is_confirmed"}')
+    return [EmailAddress(e["email"], bool(e.get("is_primary", False)), bool(e.get("is_confirmed", True)))
+            for e in spec]
 
 
 def add_workspace(state: State, spec: dict, *, created_on: datetime) -> Workspace:

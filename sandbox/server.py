@@ -59,8 +59,9 @@ class Sandbox(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], seed: Path | None, *, verbose: bool = False):
-        self.state = State(seed)
+    def __init__(self, address: tuple[str, int], seed: Path | None, *, verbose: bool = False,
+                 callback_urls: dict[str, str] | None = None):
+        self.state = State(seed, callback_urls)
         with self.state.lock:
             load_seed(self.state)
         self.router = build_router()

@@ -38,8 +38,11 @@ class RateLimit:
 class State:
     """Everything mutable. Hold `lock` while reading or changing it; never while doing network I/O."""
 
-    def __init__(self, seed_path: Path | None):
+    def __init__(self, seed_path: Path | None, callback_urls: dict[str, str] | None = None):
         self.seed_path = seed_path
+        # Consumer key -> callback URL that replaces the seed's (kept across resets), so a demo
+        # on other ports keeps a consumer whose callback URL is checked, as on Bitbucket.
+        self.callback_urls = dict(callback_urls or {})
         self.lock = threading.RLock()
         # Bumped on reset, so deliveries still in flight from before a reset are not logged after it.
         self.generation = 0

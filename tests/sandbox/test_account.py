@@ -27,6 +27,29 @@ def test_user_by_uuid_and_emails(sandbox):
     assert emails["values"][0]["is_primary"] is True and emails["values"][0]["is_confirmed"] is True
 
 
+def test_emails_list_each_address_with_whether_it_is_confirmed(sandbox_clean):
+    token = {"token": "ATATT3xFfGF0-dora", "scopes": ["read:user:bitbucket"]}
+    created = sandbox_clean.control("POST", "/_sandbox/users", json={
+        "nickname": "dora", "email": "dora@example.com", "api_tokens": [token],
+        "emails": [{"email": "dora@example.com", "is_primary": True, "is_confirmed": False},
+                   {"email": "dora@work.example"}]})
+    assert created.status_code == 201, created.text
+    emails = get(sandbox_clean, "/2.0/user/emails", auth=("dora@example.com", token["token"])).json()
+    validate_page(emails)
+    assert [(e["email"], e["is_primary"], e["is_confirmed"]) for e in emails["values"]] == [
+        ("dora@example.com", True, False), ("dora@work.example", False, True)]
+
+    sandbox_clean.control("POST", "/_sandbox/users", json={
+        "nickname": "nemo", "api_tokens": [{**token, "token": "ATATT3xFfGF0-nemo"}], "emails": []})
+    none = get(sandbox_clean, "/2.0/user/emails", auth=("nemo@example.com", "ATATT3xFfGF0-nemo")).json()
+    assert none["values"] == [] and none["size"] == 0
+
+
+def test_emails_of_the_wrong_shape_are_refused(sandbox_clean):
+    answer = sandbox_clean.control("POST", "/_sandbox/users", json={"nickname": "odd", "emails": ["odd@example.com"]})
+    assert answer.status_code == 400 and "emails" in answer.json()["error"]["message"]
+
+
 def test_user_workspaces_lists_only_memberships(sandbox):
     answer = get(sandbox, "/2.0/user/workspaces").json()
     validate(answer, "/user/workspaces")

@@ -1,8 +1,10 @@
 """The OAuth consumer flow: consent page, codes, token endpoint, expiry, rotation and revocation."""
 from __future__ import annotations
 
+import pytest
 import requests
 
+from tests.fixtures.sandbox import start_sandbox
 from tests.sandbox.helpers import (
     CALLBACK_CLIENT,
     CALLBACK_URL,
@@ -53,6 +55,28 @@ def test_callback_url_bounds_the_redirect(sandbox):
         "client_id": CALLBACK_CLIENT[0], "response_type": "code", "redirect_uri": CALLBACK_URL + "?next=/",
         "user": "alice", "decision": "grant", "state": "s"})
     assert ok.status_code == 302 and ok.headers["Location"].startswith(CALLBACK_URL + "?next=/&code=")
+
+
+def test_a_callback_url_given_on_the_command_line_replaces_the_seeds_and_survives_a_reset():
+    """`make demo` on other ports starts the sandbox with the app's callback URL for its consumer."""
+    moved = "http://127.0.0.1:8035/accounts/bitbucket/login/callback/"
+    running = start_sandbox(args=["--callback-url", f"{CALLBACK_CLIENT[0]}={moved}"])
+    try:
+        for _ in range(2):
+            query = authorize(running, client=CALLBACK_CLIENT, redirect_uri=moved)
+            assert query["code"]
+            refused = requests.post(running.url + "/site/oauth2/authorize", allow_redirects=False, timeout=10, data={
+                "client_id": CALLBACK_CLIENT[0], "response_type": "code", "redirect_uri": CALLBACK_URL,
+                "user": "alice", "decision": "grant"})
+            assert refused.status_code == 400 and "redirect_uri" in refused.text
+            running.reset()
+    finally:
+        running.stop()
+
+
+def test_a_malformed_callback_override_is_refused_on_the_command_line():
+    with pytest.raises(RuntimeError, match="--callback-url"):
+        start_sandbox(args=["--callback-url", "strata-callback"])
 
 
 def test_code_grant_returns_bitbucket_token_shape_and_the_chosen_user(sandbox):
