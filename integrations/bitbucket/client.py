@@ -53,6 +53,23 @@ class BasicCredentials:
         return False
 
 
+class BearerCredentials:
+    """An OAuth access token just handed over by the token endpoint (sign-in, connect): used as
+    is; a stored connection's tokens go through `services.tokens`, which refreshes them."""
+
+    def __init__(self, access_token: str):
+        self._auth = f"Bearer {access_token}"
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": self._auth}
+
+    def needs_refresh(self) -> bool:
+        return False
+
+    def refresh(self) -> bool:
+        return False
+
+
 def error_message(response: requests.Response) -> str:
     """Bitbucket's own words from its error envelope, or the status line."""
     try:

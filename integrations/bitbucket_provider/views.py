@@ -1,9 +1,14 @@
-"""allauth's Bitbucket adapter with configurable hosts and the granted scopes kept."""
+"""allauth's Bitbucket adapter with configurable hosts; who the user is comes through our one client."""
 from __future__ import annotations
 
+from allauth.socialaccount.providers.base import ProviderException
 from allauth.socialaccount.providers.bitbucket_oauth2.views import BitbucketOAuth2Adapter
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from django.conf import settings
+
+from integrations.bitbucket.client import BearerCredentials, BitbucketClient
+from integrations.bitbucket.errors import BitbucketError
+from integrations.bitbucket.identity import identity_fetch
 
 
 class BitbucketAdapter(BitbucketOAuth2Adapter):
@@ -17,20 +22,24 @@ class BitbucketAdapter(BitbucketOAuth2Adapter):
     def authorize_url(self) -> str:
         return f"{settings.BITBUCKET_WEB_URL}/site/oauth2/authorize"
 
-    @property
-    def profile_url(self) -> str:
-        return f"{settings.BITBUCKET_API_URL}/2.0/user"
-
-    @property
-    def emails_url(self) -> str:
-        return f"{settings.BITBUCKET_API_URL}/2.0/user/emails"
-
     def complete_login(self, request, app, token, **kwargs):
-        login = super().complete_login(request, app, token, **kwargs)
+        """The account behind the new token, its confirmed e-mail and the scopes granted.
+
+        A Bitbucket failure here becomes a ProviderException, which allauth hands to
+        `SocialAccountAdapter.on_authentication_error` (a message on our page, not an error page).
+        """
+        try:
+            identity = identity_fetch(BitbucketClient(BearerCredentials(token.token)))
+        except BitbucketError as exc:
+            raise ProviderException(exc.message) from exc
         response = kwargs.get("response") or {}
-        # Bitbucket fixes scopes on the consumer and reports them as `scopes` in the token answer.
-        login.account.extra_data["granted_scopes"] = response.get("scopes") or response.get("scope") or ""
-        return login
+        extra = {
+            **identity.profile,
+            "verified_email": identity.verified_email,
+            # Bitbucket fixes scopes on the consumer and reports them as `scopes` in the token answer.
+            "granted_scopes": response.get("scopes") or response.get("scope") or "",
+        }
+        return self.get_provider().sociallogin_from_response(request, extra)
 
 
 oauth2_login = OAuth2LoginView.adapter_view(BitbucketAdapter)
