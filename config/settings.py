@@ -106,6 +106,8 @@ WEBHOOK_STALL_SECONDS = int(env("WEBHOOK_STALL_SECONDS", "600"))
 WEBHOOK_RETENTION_DAYS = int(env("WEBHOOK_RETENTION_DAYS", "30"))
 
 INSTALLED_APPS = [
+    # First, so that its `createsuperuser` (asks for the e-mail sign-in uses) replaces auth's.
+    "core",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -122,7 +124,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "csp",
-    "core",
     "integrations",
     "knowledge",
     "webhooks",
