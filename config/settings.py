@@ -57,7 +57,9 @@ def _local_secret(path: Path) -> str:
 SECRET_KEY = env("SECRET_KEY") or _local_secret(SECRET_FILE)
 SECRET_KEY_FROM_FILE = not env("SECRET_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
-PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# The port the app serves on when run locally (`make demo`); PUBLIC_URL follows it unless set.
+STRATA_PORT = int(env("STRATA_PORT", "8000"))
+PUBLIC_URL = env("PUBLIC_URL", f"http://127.0.0.1:{STRATA_PORT}").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", PUBLIC_URL)
 
 BITBUCKET_WEB_URL = env("BITBUCKET_WEB_URL", "https://bitbucket.org").rstrip("/")

@@ -5,6 +5,7 @@ from allauth.socialaccount.providers.base import ProviderException
 from allauth.socialaccount.providers.bitbucket_oauth2.views import BitbucketOAuth2Adapter
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from django.conf import settings
+from django.urls import reverse
 
 from integrations.bitbucket.client import BearerCredentials, BitbucketClient
 from integrations.bitbucket.errors import BitbucketError
@@ -21,6 +22,11 @@ class BitbucketAdapter(BitbucketOAuth2Adapter):
     @property
     def authorize_url(self) -> str:
         return f"{settings.BITBUCKET_WEB_URL}/site/oauth2/authorize"
+
+    def get_callback_url(self, request, app) -> str:
+        """PUBLIC_URL + our callback path: exactly the consumer's callback URL on Bitbucket, whatever
+        host or port the request came through (a proxy, localhost instead of 127.0.0.1)."""
+        return f"{settings.PUBLIC_URL}{reverse(f'{self.provider_id}_callback')}"
 
     def complete_login(self, request, app, token, **kwargs):
         """The account behind the new token, its confirmed e-mail and the scopes granted.

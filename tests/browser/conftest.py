@@ -23,7 +23,9 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, settings):
+    # The live server is where Strata is served, so it is PUBLIC_URL (OAuth callbacks, hooks).
+    settings.PUBLIC_URL = live_server.url
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
