@@ -20,13 +20,9 @@ from webhooks.models import Delivery, Hook
 
 log = logging.getLogger("bitbucket.webhook")
 
-EVENTS = [
-    "repo:push",
-    "pullrequest:created",
-    "pullrequest:updated",
-    "pullrequest:fulfilled",
-    "pullrequest:rejected",
-]
+# Only events a handler acts on (webhooks/handlers.py). Pull-request events come with the feature
+# that reads them, and with the `pullrequest` scope it needs (integrations/bitbucket/scopes.py).
+EVENTS = ["repo:push"]
 
 
 def _endpoint(workspace: Workspace, repository: Repository | None) -> str:

@@ -201,6 +201,8 @@ def demo() -> dict:
     return {
         "consumers": [{"key": "strata-demo", "secret": "strata-demo-secret", "name": "Strata",
                        "description": "Strata builds knowledge layers of your repositories.",
+                       # The permissions Strata's README asks for (least privilege).
+                       "scopes": "account email repository webhook",
                        "callback_url": "http://127.0.0.1:8000/accounts/bitbucket/login/callback/"}],
         "users": [
             {"nickname": "alice", "display_name": "Alice Archer", "email": "alice@example.com",
