@@ -222,6 +222,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_ALLOW_SIGNUP = env_bool("ACCOUNT_ALLOW_SIGNUP", True)
+ACCOUNT_USER_DISPLAY = "core.users.user_display"  # "Signed in as ada@example.com", not the derived username
 ACCOUNT_ADAPTER = "integrations.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"add_email": "core.forms.StrictAddEmailForm"}
 SOCIALACCOUNT_ADAPTER = "integrations.adapters.SocialAccountAdapter"

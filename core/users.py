@@ -41,6 +41,11 @@ def username_for(email: str) -> str:
     return f"{base}{number}"
 
 
+def user_display(user: AbstractBaseUser) -> str:
+    """How pages and messages name a user (ACCOUNT_USER_DISPLAY): by the address they sign in with."""
+    return user.email or user.get_username()
+
+
 def user_create(
     *, email: str, password: str | None = None, is_staff: bool = False, is_superuser: bool = False,
 ) -> AbstractBaseUser:

@@ -50,6 +50,8 @@ def test_an_address_that_has_an_account_is_told_to_sign_in_with_its_password(pag
     make_user(alice["email"])
     sign_in_with_bitbucket(page, "alice")
     expect(page.get_by_text(f"A Strata account with {alice['email']} already exists.")).to_be_visible()
+    expect(page.get_by_text("{%")).to_have_count(0)  # no template source leaks onto the page
+    expect(page.get_by_text("{#")).to_have_count(0)
     expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
     assert page.get_by_role("navigation", name="Main").count() == 0
     assert not Connection.objects.exists()

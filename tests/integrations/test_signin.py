@@ -38,6 +38,7 @@ def test_a_new_person_signs_up_with_bitbucket_and_is_connected_at_once(client, s
     user = User.objects.get()
     assert signed_in_as(client) == user.pk and final_path(page) == "/knowledge/"
     assert "your account (alice@example.com) was made from Bitbucket" in html
+    assert "Successfully signed in as alice@example.com." in html
     assert user.email == alice["email"] and not user.has_usable_password()
     address = EmailAddress.objects.get(user=user)
     assert (address.email, address.verified, address.primary) == (alice["email"], True, True)
