@@ -81,6 +81,20 @@ def test_signing_in_restores_a_connection_waiting_for_reconnect(client, make_use
     assert Connection.objects.get(user=ada).status == Connection.Status.CONNECTED
 
 
+def test_a_user_connected_by_api_token_signs_in_and_keeps_the_token(client, make_user, bitbucket, seed, sign_in_oauth):
+    alice = alice_of(seed)
+    ada = make_user("ada@example.com")
+    client.force_login(ada)
+    token = max(alice["api_tokens"], key=lambda t: len(t["scopes"]))["token"]
+    client.post("/integrations/bitbucket/token/", {"email": alice["email"], "token": token})
+    client.logout()
+
+    sign_in_oauth(client)
+    assert signed_in_as(client) == ada.pk
+    connection = Connection.objects.get(user=ada)
+    assert connection.auth_method == Connection.AuthMethod.API_TOKEN and connection.access_token == token
+
+
 def test_an_address_that_already_has_an_account_is_never_merged(client, make_user, sign_in_oauth, seed):
     owner = make_user(alice_of(seed)["email"].upper())
     page = sign_in_oauth(client)
