@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
+from sandbox.persist import state_load, state_save
 from sandbox.seed import SeedError
 from sandbox.server import Sandbox
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--callback-url", action="append", default=[], metavar="KEY=URL",
                         help="give the seed's consumer KEY this callback URL (repeatable; kept on reset)")
+    parser.add_argument("--state", type=Path, metavar="FILE",
+                        help="keep tokens, hooks and commits in FILE across restarts (written on stop)")
     args = parser.parse_args(argv)
     callback_urls = {}
     for item in args.callback_url:
@@ -30,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     except SeedError as problem:
         print(f"sandbox: {problem}", file=sys.stderr)
         return 2
+    if args.state:
+        print(f"sandbox: {state_load(server.state, args.state)}", file=sys.stderr, flush=True)
+    # `make demo` stops us with SIGTERM: leave through the same door as Ctrl-C, saving the state.
+    signal.signal(signal.SIGTERM, _interrupt)
     # Tests and `make demo` wait for exactly this line.
     print(f"sandbox listening on {server.url}", flush=True)
     try:
@@ -38,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.server_close()
+        if args.state:
+            state_save(server.state, args.state)
     return 0
 
 

@@ -14,7 +14,7 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-$PY -m sandbox --port "$SANDBOX_PORT" --seed sandbox/seeds/demo.json \
+$PY -m sandbox --port "$SANDBOX_PORT" --seed sandbox/seeds/demo.json --state .demo/sandbox-state.pickle \
   --callback-url "$BITBUCKET_OAUTH_KEY=$DEMO_CALLBACK_URL" & pids+=($!)
 $PY manage.py qcluster & pids+=($!)
 $PY manage.py runserver "127.0.0.1:$STRATA_PORT" --noreload & pids+=($!)
