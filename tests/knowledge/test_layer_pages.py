@@ -90,6 +90,18 @@ def test_languages_are_drawn_with_a_legend_and_the_counts_add_up_and_say_what_is
     assert sum(int(part.split()[0]) for part in expected) == 7
 
 
+def test_past_seven_languages_the_smallest_share_one_other_slice(signed_in, acme, bitbucket, tmp_path):
+    sources = {"a.py": "x = 1\n", "b.js": "let x;\n", "c.go": "package c\n", "d.rs": "fn d() {}\n", "e.c": "int e;\n",
+               "f.java": "class F {}\n", "g.rb": "def g; end\n", "h.php": "<?php\n", "i.cs": "class I {}\n"}
+    members = [regular(name, (text * (20 - n)).encode()) for n, (name, text) in enumerate(sources.items())]
+    repo = repository_from_archive(signed_in, bitbucket, tmp_path, "nine", members)
+    create_layer(signed_in, repo)
+    page = signed_in.get(f"/knowledge/layers/{layer_of(repo).pk}/").content.decode()
+    legend = re.findall(r"<li><span class=\"swatch lang-(\w+)\"[^>]*></span><strong>([^<]+)</strong>", page)
+    assert len(legend) == 8 and legend[-1] == ("other", "Other (2 languages)")
+    assert [colour for colour, _ in legend[:7]] == [str(n) for n in range(7)]
+
+
 def test_symbols_come_in_pages_and_the_filter_keeps_its_place(signed_in, acme, bitbucket, tmp_path):
     source = "".join(f"def handler_{n:03}():\n    pass\n\n\n" for n in range(250))
     source += "".join(f"def other_{n:02}():\n    pass\n\n\n" for n in range(30))
