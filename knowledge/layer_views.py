@@ -111,11 +111,12 @@ def _symbols(request: HttpRequest, generation: Generation) -> dict:
 
 
 def _docs(request: HttpRequest, generation: Generation) -> dict:
-    docs = generation.docs.order_by("-kind", "path")  # the README ("readme" sorts after "doc") first
+    # READMEs first ("readme" sorts after "doc"); the rendered pages themselves are not needed here.
+    docs = generation.docs.only("path", "kind", "title").order_by("-kind", "path")
     return {"docs_page": Paginator(docs, DOCS_PER_PAGE).get_page(request.GET.get("page"))}
 
 
-def _sections(request: HttpRequest, layer: KnowledgeLayer, generation: Generation | None) -> dict:
+def _sections(request: HttpRequest, generation: Generation | None) -> dict:
     tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "overview"
     context = {"tab": tab, "tabs": TABS}
     if generation is None:
@@ -145,7 +146,7 @@ def layer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "layer": layer, "generation": generation, "busy": layer.status in BUSY,
         "connection": layer.repository.workspace.connection,
         "bitbucket_url": bitbucket_repository_url(layer.repository.full_name),
-        **_sections(request, layer, generation),
+        **_sections(request, generation),
     }
     if request.htmx and request.htmx.target == "layer-sections":
         # The one refresh after the live status saw the build end.

@@ -32,7 +32,7 @@ def create_layer_of(page, full_name: str) -> None:
     expect(page.get_by_text("Queued 1 knowledge layer")).to_be_visible()
 
 
-def test_watch_a_build_go_active_in_place_open_a_file_at_a_line_then_delete_the_layer(page, bitbucket, request):
+def test_watch_a_build_go_active_in_place_open_a_file_at_a_line_then_delete_the_layer(page, bitbucket, broker, request):
     from knowledge.models import Generation
 
     sign_up(page, "watcher@example.com")
@@ -63,7 +63,7 @@ def test_watch_a_build_go_active_in_place_open_a_file_at_a_line_then_delete_the_
     expect(page).to_have_url(re.compile(r"/files/acme/long\.py#L250$"))
     line = page.locator("tr#L250")
     expect(line).to_contain_text("def step_083")
-    assert page.evaluate("document.querySelector(':target').id") == "L250"  # marked
+    expect(page.locator("tr:target")).to_have_attribute("id", "L250")  # marked, once the browser has gone to it
     viewport = page.viewport_size["height"]
     top = line.bounding_box()["y"]
     assert viewport * 0.15 < top < viewport * 0.6, top  # scrolled to, with lines above it in view
