@@ -82,13 +82,15 @@ def _workspaces_context(request: HttpRequest) -> dict:
     for ws in workspaces:
         ws.loading = ws.status == Workspace.Status.ACTIVE and bool(ws.repositories_loading_since) and ws.repositories_loading_since > stale
     loading = [ws for ws in workspaces if ws.loading]
+    refreshing = bool(connection) and connection.sync_state == Connection.SyncState.RUNNING and connection.updated_at > stale
     busy = bool(connection) and (
-        connection.sync_state == Connection.SyncState.RUNNING
+        refreshing
         or bool(loading)
         or any(ws.status == Workspace.Status.DISCONNECTING for ws in workspaces)
     )
     summary = _refresh_summary(connection, workspaces) if connection and connection.synced_at else None
-    return {"connection": connection, "workspaces": workspaces, "busy": busy, "loading": loading, "summary": summary}
+    return {"connection": connection, "workspaces": workspaces, "busy": busy, "refreshing": refreshing, "loading": loading,
+            "summary": summary}
 
 
 @login_required
@@ -108,7 +110,8 @@ def workspaces_refresh(request: HttpRequest) -> HttpResponse:
     if connection is None:
         raise Http404
     if connection.status == Connection.Status.CONNECTED:
-        Connection.objects.filter(pk=connection.pk).update(sync_state=Connection.SyncState.RUNNING, sync_error="")
+        Connection.objects.filter(pk=connection.pk).update(
+            sync_state=Connection.SyncState.RUNNING, sync_error="", updated_at=timezone.now())
         async_task("integrations.tasks.sync_workspaces", connection.pk, task_name=f"sync-workspaces-{connection.pk}")
     if request.htmx:
         return render(request, "integrations/_workspaces.html", _workspaces_context(request))

@@ -96,3 +96,17 @@ def test_a_refused_api_token_keeps_the_email_typed_and_saves_nothing(signed_in, 
     html = answer.content.decode()
     assert answer.status_code == 400 and f'value="{alice["email"]}"' in html and "not-a-token" not in html
     assert "did not accept this e-mail and API token" in html and not Connection.objects.exists()
+
+
+def test_right_after_connecting_link_workspace_waits_for_the_listing_and_never_for_a_dead_worker(signed_in, connect_oauth):
+    with transaction.atomic():  # the listing job runs when this commits: the page meanwhile
+        connect_oauth(signed_in)
+        page = signed_in.get(PARTIAL).content.decode()
+        assert f'hx-get="{PARTIAL}" hx-trigger="every 1s"' in page and outcome(page) == "Refreshing workspaces…"
+        assert "Loading your workspaces…" in page and re.search(r"<button[^>]*disabled>Refresh</button>", page, re.S)
+    page = signed_in.get(PARTIAL).content.decode()
+    assert 'data-workspace="acme"' in page and "hx-trigger" not in page
+    # A refresh whose worker died long ago is not waited for: the page stops polling and Refresh works again.
+    Connection.objects.update(sync_state=Connection.SyncState.RUNNING, updated_at="2000-01-01T00:00:00Z")
+    page = signed_in.get(PARTIAL).content.decode()
+    assert "hx-trigger" not in page and not re.search(r"<button[^>]*disabled>Refresh</button>", page, re.S)
