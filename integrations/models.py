@@ -89,6 +89,8 @@ class Workspace(models.Model):
     linked_at = models.DateTimeField(null=True, blank=True)
     repositories_synced_at = models.DateTimeField(null=True, blank=True)
     repositories_error = models.TextField(blank=True)
+    # Set while a repository listing is asked for or running, so the page knows to keep polling.
+    repositories_loading_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -19,8 +19,12 @@ def sync_workspaces(connection_id: int) -> None:
 
 
 def sync_repositories(workspace_id: int) -> None:
-    if Workspace.objects.filter(pk=workspace_id).exists():
-        repositories_sync(workspace_id=workspace_id)
+    try:
+        if Workspace.objects.filter(pk=workspace_id).exists():
+            repositories_sync(workspace_id=workspace_id)
+    finally:
+        # However the listing ended, it is no longer loading (see enqueue_repository_sync).
+        Workspace.objects.filter(pk=workspace_id).update(repositories_loading_since=None)
 
 
 def disconnect_workspace(workspace_id: int) -> int:

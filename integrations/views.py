@@ -1,11 +1,14 @@
 """Integrations pages: connect Bitbucket, link workspaces, disconnect. Thin: writes are services."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
@@ -17,15 +20,18 @@ from integrations.services.connection import ConnectionRefused, connection_conne
 from integrations.services.workspaces import workspace_disconnect, workspaces_link
 
 
-@login_required
-def index(request: HttpRequest) -> HttpResponse:
-    connection = connection_for(user=request.user)
+def _index_page(request: HttpRequest, token_form: ApiTokenForm, status: int = 200) -> HttpResponse:
     return render(request, "integrations/index.html", {
-        "connection": connection,
-        "token_form": ApiTokenForm(),
+        "connection": connection_for(user=request.user),
+        "token_form": token_form,
         "oauth_configured": bool(settings.BITBUCKET_OAUTH_KEY and settings.BITBUCKET_OAUTH_SECRET),
         "workspace_count": workspaces_for(user=request.user).filter(status=Workspace.Status.ACTIVE).count(),
-    })
+    }, status=status)
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    return _index_page(request, ApiTokenForm())
 
 
 @login_required
@@ -36,16 +42,12 @@ def connect_api_token(request: HttpRequest) -> HttpResponse:
         try:
             connection = connection_connect_api_token(user=request.user, **form.cleaned_data)
         except ConnectionRefused as exc:
-            messages.error(request, str(exc))
+            form.add_error(None, str(exc))
         else:
             messages.success(request, f"Connected to Bitbucket as {connection.display_name or connection.nickname}.")
             return redirect("integrations:index")
-    else:
-        messages.error(request, "Enter your Atlassian account email and an API token.")
-    return render(request, "integrations/index.html", {
-        "connection": connection_for(user=request.user), "token_form": form,
-        "oauth_configured": bool(settings.BITBUCKET_OAUTH_KEY), "workspace_count": 0,
-    }, status=400)
+    # Nothing was saved: the form comes back with the e-mail as typed (never the token) and why.
+    return _index_page(request, form, status=400)
 
 
 @login_required
@@ -60,14 +62,35 @@ def disconnect(request: HttpRequest) -> HttpResponse:
     return render(request, "integrations/confirm_disconnect.html", {"connection": connection})
 
 
+def _refresh_summary(connection: Connection, workspaces: list[Workspace]) -> dict:
+    """What the last Refresh found, for "3 workspaces, 1 new, 120 repositories"."""
+    since = connection.synced_at
+    return {
+        "workspaces": sum(ws.accessible for ws in workspaces),
+        "new": sum(ws.accessible and ws.created_at >= since for ws in workspaces),
+        "lost": sum(not ws.accessible and ws.updated_at >= since for ws in workspaces),
+        "repositories": sum(ws.repository_count for ws in workspaces if ws.status == Workspace.Status.ACTIVE),
+        "failed": [ws.name for ws in workspaces if ws.status == Workspace.Status.ACTIVE and ws.repositories_error],
+    }
+
+
 def _workspaces_context(request: HttpRequest) -> dict:
     connection = connection_for(user=request.user)
     workspaces = list(workspaces_for(user=request.user)) if connection else []
+    # A listing asked for longer ago than a job may run has lost its worker: stop waiting for it.
+    stale = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"])
+    for ws in workspaces:
+        ws.loading = ws.status == Workspace.Status.ACTIVE and bool(ws.repositories_loading_since) and ws.repositories_loading_since > stale
+    loading = [ws for ws in workspaces if ws.loading]
+    refreshing = bool(connection) and connection.sync_state == Connection.SyncState.RUNNING and connection.updated_at > stale
     busy = bool(connection) and (
-        connection.sync_state == Connection.SyncState.RUNNING
+        refreshing
+        or bool(loading)
         or any(ws.status == Workspace.Status.DISCONNECTING for ws in workspaces)
     )
-    return {"connection": connection, "workspaces": workspaces, "busy": busy}
+    summary = _refresh_summary(connection, workspaces) if connection and connection.synced_at else None
+    return {"connection": connection, "workspaces": workspaces, "busy": busy, "refreshing": refreshing, "loading": loading,
+            "summary": summary}
 
 
 @login_required
@@ -87,7 +110,8 @@ def workspaces_refresh(request: HttpRequest) -> HttpResponse:
     if connection is None:
         raise Http404
     if connection.status == Connection.Status.CONNECTED:
-        Connection.objects.filter(pk=connection.pk).update(sync_state=Connection.SyncState.RUNNING, sync_error="")
+        Connection.objects.filter(pk=connection.pk).update(
+            sync_state=Connection.SyncState.RUNNING, sync_error="", updated_at=timezone.now())
         async_task("integrations.tasks.sync_workspaces", connection.pk, task_name=f"sync-workspaces-{connection.pk}")
     if request.htmx:
         return render(request, "integrations/_workspaces.html", _workspaces_context(request))

@@ -18,6 +18,10 @@ class KnowledgeLayer(models.Model):
         SYNCING = "syncing", "Syncing"
         ACTIVE = "active", "Active"
         FAILED = "failed", "Failed"
+        # The repository has no commit yet: nothing failed, the first push builds the layer.
+        EMPTY = "empty", "Waiting for the first push"
+        # Delete layer was pressed: hidden from every list while a job deletes its rows.
+        DELETING = "deleting", "Deleting"
 
     repository = models.OneToOneField(Repository, on_delete=models.CASCADE, related_name="layer")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
@@ -34,6 +38,14 @@ class KnowledgeLayer(models.Model):
 
     def __str__(self) -> str:
         return f"Layer of {self.repository.full_name}"
+
+    @property
+    def progress_percent(self) -> int | None:
+        """How far a build is (0-100), or None while its total is unknown. The bar and its words
+        both use this one number, so they always agree."""
+        if not self.files_total:
+            return None
+        return min(100, self.files_done * 100 // self.files_total)
 
 
 class Generation(models.Model):

@@ -1,24 +1,25 @@
 """Reads of the knowledge app, always scoped to one user."""
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from integrations.models import VISIBLE_CONNECTION, Repository, Workspace
-from knowledge.models import ContentChunk, Generation, KnowledgeLayer, LayerFile
+from knowledge.models import ApiToken, ContentChunk, Generation, KnowledgeLayer, LayerFile
+
+
+def _owned_by(user) -> QuerySet[KnowledgeLayer]:
+    """The user's layers in Active workspaces, without those being deleted (gone for the user)."""
+    return KnowledgeLayer.objects.filter(
+        repository__workspace__connection__user=user,
+        repository__workspace__status=Workspace.Status.ACTIVE,
+        repository__workspace__connection__status__in=VISIBLE_CONNECTION,
+        repository__status=Repository.Status.LISTED,
+    ).exclude(status=KnowledgeLayer.Status.DELETING)
 
 
 def layers_for(*, user) -> QuerySet[KnowledgeLayer]:
-    return (
-        KnowledgeLayer.objects.filter(
-            repository__workspace__connection__user=user,
-            repository__workspace__status=Workspace.Status.ACTIVE,
-            repository__workspace__connection__status__in=VISIBLE_CONNECTION,
-            repository__status=Repository.Status.LISTED,
-        )
-        .select_related("repository__workspace__connection")
-        .order_by("repository__full_name")
-    )
+    return _owned_by(user).select_related("repository__workspace__connection").order_by("repository__full_name")
 
 
 def layer_for(*, user, layer_id: int) -> KnowledgeLayer:
@@ -27,6 +28,27 @@ def layer_for(*, user, layer_id: int) -> KnowledgeLayer:
     if layer is None:
         raise Http404("No such knowledge layer.")
     return layer
+
+
+def layer_status_for(*, user, layer_id: int) -> KnowledgeLayer:
+    """Only what the live status shows, in one query (the page polls it every second), or 404."""
+    layer = _owned_by(user).filter(pk=layer_id).only(
+        "status", "failure_reason", "files_done", "files_total", "active_generation", "rebuild_requested",
+    ).first()
+    if layer is None:
+        raise Http404("No such knowledge layer.")
+    return layer
+
+
+def generation_file_counts(generation: Generation) -> dict[str, int]:
+    """How the generation's files divide, each file counted once: binary, else vendored, else
+    generated (the rest is the team's own text: code, docs, data)."""
+    own = Q(is_binary=False, is_vendored=False)
+    return generation.files.aggregate(
+        binary=Count("pk", filter=Q(is_binary=True)),
+        vendored=Count("pk", filter=Q(is_binary=False, is_vendored=True)),
+        generated=Count("pk", filter=own & Q(is_generated=True)),
+    )
 
 
 def serving_generation(layer: KnowledgeLayer) -> Generation | None:
@@ -48,3 +70,15 @@ def layer_file(generation: Generation | None, path: str) -> LayerFile:
     if file is None:
         raise Http404("No such file in this knowledge layer.")
     return file
+
+
+def api_tokens_for(*, user) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user)
+
+
+def api_token_for(*, user, token_id: int) -> ApiToken:
+    """The user's own token, or 404 (another user's id looks exactly like a missing one)."""
+    token = api_tokens_for(user=user).filter(pk=token_id).first()
+    if token is None:
+        raise Http404("No such API token.")
+    return token

@@ -1,11 +1,13 @@
-"""Knowledge pages: layers, the repositories to build them from, files, and search."""
-from __future__ import annotations
+"""Knowledge pages: the layers, the repositories to build them from, and search.
 
-from collections import Counter
+One layer's own pages (tabs, live status, deletion, files) are in `layer_views`.
+"""
+from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Case, F, IntegerField, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,13 +16,48 @@ from django.views.decorators.http import require_POST
 from config import inputs
 from integrations.models import Connection, Workspace
 from integrations.selectors import connection_for, repositories_for, workspaces_for
-from knowledge.highlight import highlighted_lines
 from knowledge.models import KnowledgeLayer
 from knowledge.search import search as run_search
-from knowledge.selectors import file_text, layer_file, layer_for, layers_for, serving_generation
+from knowledge.selectors import layer_for, layers_for
 from knowledge.services.layers import layer_requeue, layers_create
 
 BUSY = (KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING)
+# A repository's row keeps polling while its layer is on its way or going away.
+ROW_BUSY = (*BUSY, KnowledgeLayer.Status.DELETING)
+
+# ?sort= on Repositories; "-key" reverses a column's first-click order.
+LAYER_STATUS_RANK = Case(
+    *(When(layer__status=status, then=rank) for rank, status in enumerate(
+        ["failed", "syncing", "queued", "active", "empty", "deleting"])),
+    default=9, output_field=IntegerField(),
+)
+SORTS = {
+    "name": ("name", "workspace__name"), "-name": ("-name", "-workspace__name"),
+    "workspace": ("workspace__name", "name"), "-workspace": ("-workspace__name", "-name"),
+    "language": ("language", "name"), "-language": ("-language", "name"),
+    "updated": (F("updated_on").desc(nulls_last=True), "name"), "-updated": (F("updated_on").asc(nulls_first=True), "name"),
+    "status": ("status_rank", "name"), "-status": ("-status_rank", "name"),
+}
+
+
+SORT_COLUMNS = (  # (key, heading, whether a first click sorts descending)
+    ("name", "Repository", False), ("workspace", "Workspace", False), ("language", "Language", False),
+    ("updated", "Updated", True), ("status", "Knowledge layer", False),
+)
+
+
+def _sort_columns(sort: str) -> list[dict]:
+    """Each sortable heading: the sort a click asks for, and aria-sort for the current one."""
+    columns = []
+    for key, heading, first_descending in SORT_COLUMNS:
+        current = sort.lstrip("-") == key
+        flipped = sort.startswith("-")
+        descending = first_descending != flipped
+        columns.append({
+            "key": key, "heading": heading, "next": f"-{key}" if current and not flipped else key,
+            "aria_sort": ("descending" if descending else "ascending") if current else "",
+        })
+    return columns
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -32,7 +69,7 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     return HttpResponseRedirect(target) if ours else redirect(default)
 
 
-RECONNECT_FIRST = "Bitbucket no longer accepts this connection: Reconnect on Integrations first; nothing was deleted."
+RECONNECT_FIRST = "Nothing was queued: Bitbucket must be reconnected first."
 
 
 def _needs_reconnect(user) -> bool:
@@ -52,13 +89,18 @@ def layers(request: HttpRequest) -> HttpResponse:
 def repositories(request: HttpRequest) -> HttpResponse:
     query = inputs.text(request.GET.get("q"))
     workspace_slug = inputs.text(request.GET.get("workspace"))
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "workspace"
     repos = repositories_for(user=request.user, query=query, workspace_slug=workspace_slug).select_related("layer")
-    page = Paginator(repos, 50).get_page(request.GET.get("page"))
-    busy = any(getattr(repo, "layer", None) and repo.layer.status in BUSY for repo in page)
+    if sort.lstrip("-") == "status":
+        repos = repos.annotate(status_rank=LAYER_STATUS_RANK)
+    page = Paginator(repos.order_by(*SORTS[sort]), 50).get_page(request.GET.get("page"))
+    busy = any(getattr(repo, "layer", None) and repo.layer.status in ROW_BUSY for repo in page)
+    workspaces = list(workspaces_for(user=request.user).filter(status=Workspace.Status.ACTIVE))
     context = {
-        "page": page, "query": query, "workspace_slug": workspace_slug, "busy": busy,
-        "workspaces": workspaces_for(user=request.user).filter(status=Workspace.Status.ACTIVE),
-        "connection": connection_for(user=request.user),
+        "page": page, "query": query, "workspace_slug": workspace_slug, "busy": busy, "sort": sort, "columns": _sort_columns(sort),
+        "workspaces": workspaces, "connection": connection_for(user=request.user),
+        # A listing that failed part-way changed nothing: say so where the repositories are.
+        "listing_errors": [ws for ws in workspaces if ws.repositories_error and workspace_slug in ("", ws.slug)],
     }
     template = "knowledge/_repository_rows.html" if request.htmx else "knowledge/repositories.html"
     return render(request, template, context)
@@ -74,7 +116,10 @@ def create_layers(request: HttpRequest) -> HttpResponse:
         messages.error(request, RECONNECT_FIRST)
     else:
         queued = layers_create(user=request.user, repository_ids=ids)
-        messages.success(request, f"Queued {queued} knowledge layer{'s' if queued != 1 else ''}.")
+        if queued:
+            messages.success(request, f"Queued {queued} knowledge layer{'s' if queued != 1 else ''}.")
+        else:
+            messages.warning(request, "Nothing was queued: the layers chosen are already queued, building or being deleted.")
     return _back(request, "knowledge:repositories")
 
 
@@ -86,69 +131,12 @@ def retry_layer(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, RECONNECT_FIRST)
     elif layer_requeue(layer_id=layer.pk):
         messages.success(request, f"Rebuilding the knowledge layer of {layer.repository.full_name}.")
+    elif layer.status == KnowledgeLayer.Status.QUEUED:
+        messages.info(request, f"The knowledge layer of {layer.repository.full_name} is already queued: it reads the latest commit.")
+    else:
+        messages.info(request, f"The knowledge layer of {layer.repository.full_name} is being built: it builds again from "
+                      "the latest commit when this build ends.")
     return _back(request, "knowledge:layers")
-
-
-def _kind_label(kind: str, count: int) -> str:
-    """ "1 class", "2 classes", "3 functions"."""
-    if count == 1:
-        return kind
-    return kind + ("es" if kind.endswith(("s", "x", "ch", "sh")) else "s")
-
-
-def _tree(paths: list[str]) -> list[tuple[int, str, str]]:
-    """(depth, name, full path or "" for a folder) rows of a file tree, folders before files."""
-    rows, seen = [], set()
-    for path in sorted(paths, key=lambda p: (p.split("/")[:-1], p)):
-        parts = path.split("/")
-        for depth in range(len(parts) - 1):
-            folder = "/".join(parts[: depth + 1])
-            if folder not in seen:
-                seen.add(folder)
-                rows.append((depth, parts[depth] + "/", ""))
-        rows.append((len(parts) - 1, parts[-1], path))
-    return rows
-
-
-@login_required
-def layer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    layer = layer_for(user=request.user, layer_id=pk)
-    generation = serving_generation(layer)
-    context = {"layer": layer, "generation": generation, "busy": layer.status in BUSY}
-    if generation is not None:
-        symbol_query = inputs.text(request.GET.get("symbols"))
-        symbols = generation.symbols.select_related("file").order_by("file__path", "line")
-        if symbol_query:
-            symbols = symbols.filter(name__icontains=symbol_query)
-        paths = list(generation.files.values_list("path", flat=True))
-        context.update(
-            readme=generation.docs.filter(kind="readme").order_by("path").first(),
-            docs=generation.docs.filter(kind="doc").order_by("path")[:50],
-            doc_count=generation.docs.filter(kind="doc").count(),
-            languages=generation.stats.get("languages", []),
-            tree=_tree(paths) if len(paths) <= 5000 else None,
-            file_count=len(paths),
-            symbols=symbols[:300],
-            symbol_count=generation.symbols.count(),
-            symbol_kinds=[(_kind_label(kind, count), count)
-                          for kind, count in Counter(generation.symbols.values_list("kind", flat=True)).most_common()],
-            symbol_query=symbol_query,
-            dependencies=generation.dependencies.order_by("ecosystem", "manifest", "name"),
-            skipped=generation.skipped.order_by("path")[:200],
-        )
-    if request.htmx and request.GET.get("status"):
-        return render(request, "knowledge/_layer_status.html", context)
-    return render(request, "knowledge/layer.html", context)
-
-
-@login_required
-def file_view(request: HttpRequest, pk: int, path: str) -> HttpResponse:
-    layer = layer_for(user=request.user, layer_id=pk)
-    generation = serving_generation(layer)
-    file = layer_file(generation, path)
-    text = "" if file.is_binary else file_text(file)
-    lines = None if file.is_binary else highlighted_lines(file.path, text, file.language)
-    return render(request, "knowledge/file.html", {"layer": layer, "file": file, "lines": lines, "kept_bytes": len(text.encode())})
 
 
 @login_required

@@ -29,6 +29,9 @@ class ConnectionRefused(Exception):
 
 
 def _enqueue_workspace_sync(connection_id: int) -> None:
+    # Link Workspace shows the refresh and keeps polling from now on, not only once a worker starts it.
+    Connection.objects.filter(pk=connection_id).update(
+        sync_state=Connection.SyncState.RUNNING, sync_error="", updated_at=timezone.now())
     transaction.on_commit(
         lambda: async_task("integrations.tasks.sync_workspaces", connection_id, task_name=f"sync-workspaces-{connection_id}")
     )

@@ -90,6 +90,12 @@ def _run_cleanups(**scope) -> None:
             log.exception("bitbucket.deletion.cleanup-failed", extra={"cleanup": getattr(cleanup, "__name__", "?")})
 
 
+def repositories_cleanup(*, repository_ids: list[int]) -> None:
+    """Run the registered clean-ups for these repositories without deleting them: a knowledge
+    layer that goes away takes the hook registered for it off Bitbucket, the repository stays."""
+    _run_cleanups(workspace_id=None, repository_ids=repository_ids)
+
+
 def repositories_purge(*, repository_ids: list[int]) -> int:
     """Delete the given repositories and everything that hangs off them."""
     _run_cleanups(workspace_id=None, repository_ids=repository_ids)

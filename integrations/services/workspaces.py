@@ -20,6 +20,9 @@ ACCESS_LOST = "Access lost: Bitbucket no longer lists this workspace for your ac
 
 
 def enqueue_repository_sync(workspace_id: int) -> None:
+    # Marked now, in the caller's transaction: Link Workspace shows the listing as loading (and
+    # keeps polling) from the moment it is asked for until the job ends (integrations.tasks).
+    Workspace.objects.filter(pk=workspace_id).update(repositories_loading_since=timezone.now())
     transaction.on_commit(
         lambda: async_task("integrations.tasks.sync_repositories", workspace_id, task_name=f"sync-repositories-{workspace_id}")
     )

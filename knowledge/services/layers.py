@@ -43,6 +43,13 @@ class LayerBuildFailed(Exception):
     """The build cannot go on; the message is shown to the user as the layer's reason."""
 
 
+class RepositoryEmpty(Exception):
+    """The repository has no commit yet: not a failure, the layer waits for the first push."""
+
+# A layer in these states is not built again by Retry or a push: it is on its way, or going away.
+NOT_REQUEUED = (KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING, KnowledgeLayer.Status.DELETING)
+
+
 def _enqueue_build(layer_id: int) -> None:
     transaction.on_commit(lambda: async_task("knowledge.tasks.build_layer", layer_id, task_name=f"build-layer-{layer_id}"))
 
@@ -67,10 +74,9 @@ def layers_create(*, user, repository_ids: Iterable[int]) -> int:
 
 def layer_requeue(*, layer_id: int) -> bool:
     """Queue a rebuild (Retry, or a push); while one runs, ask for another once it ends."""
-    updated = KnowledgeLayer.objects.filter(pk=layer_id).exclude(
-        status__in=[KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING]
-    ).update(status=KnowledgeLayer.Status.QUEUED, failure_reason="", files_done=0, rebuild_requested=False,
-             updated_at=timezone.now())
+    updated = KnowledgeLayer.objects.filter(pk=layer_id).exclude(status__in=NOT_REQUEUED).update(
+        status=KnowledgeLayer.Status.QUEUED, failure_reason="", files_done=0, rebuild_requested=False, updated_at=timezone.now()
+    )
     if updated:
         _enqueue_build(layer_id)
     else:
@@ -82,7 +88,7 @@ def layers_build_waiting(*, connection_id: int) -> int:
     """After Reconnect: build the layers that pushes asked for while Bitbucket refused us."""
     waiting = KnowledgeLayer.objects.filter(
         repository__workspace__connection_id=connection_id, rebuild_requested=True,
-    ).exclude(status__in=[KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING]).values_list("pk", flat=True)
+    ).exclude(status__in=NOT_REQUEUED).values_list("pk", flat=True)
     return sum(layer_requeue(layer_id=layer_id) for layer_id in list(waiting))
 
 
@@ -157,7 +163,7 @@ def _head_commit(client, repo: Repository) -> tuple[str, str]:
     data = client.get(base)
     branch = (data.get("mainbranch") or {}).get("name")
     if not branch:
-        raise LayerBuildFailed("The repository is empty: it has no main branch to read yet.")
+        raise RepositoryEmpty()
     head = client.get(f"{base}/refs/branches/{branch}")
     return data.get("full_name") or repo.full_name, head["target"]["hash"]
 
@@ -187,6 +193,8 @@ def layer_build(*, layer_id: int) -> None:
         Generation.objects.filter(pk=generation.pk).update(commit=commit)
         stats = _ingest(client, layer, generation, full_name, commit)
         _activate(layer, generation, stats)
+    except RepositoryEmpty:
+        _wait_for_first_push(layer, generation)
     except (LayerBuildFailed, BitbucketError, ArchiveRejected, HelperFailed) as exc:
         _fail(layer, generation, _reason(exc))
     except Exception:
@@ -316,6 +324,15 @@ def _activate(layer: KnowledgeLayer, generation: Generation, stats: dict) -> Non
         generation_purge(generation_id=old)
     async_task("knowledge.tasks.compact_search_index", task_name="compact-search-index")
     log.info("knowledge.layer.built", extra={"layer": layer.pk, "files": stats["files"]})
+
+
+def _wait_for_first_push(layer: KnowledgeLayer, generation: Generation) -> None:
+    """An empty repository: nothing to read yet. The push that gives it a main branch builds it."""
+    generation_purge(generation_id=generation.pk)
+    KnowledgeLayer.objects.filter(pk=layer.pk, status=KnowledgeLayer.Status.SYNCING).update(
+        status=KnowledgeLayer.Status.EMPTY, failure_reason="", files_done=0, files_total=0, updated_at=timezone.now()
+    )
+    log.info("knowledge.layer.waiting-for-first-push", extra={"layer": layer.pk})
 
 
 def _fail(layer: KnowledgeLayer, generation: Generation, reason: str) -> bool:

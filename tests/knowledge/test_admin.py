@@ -25,12 +25,14 @@ def admin_client(django_user_model):
 
 
 @pytest.fixture
-def layers(signed_in, acme) -> dict[str, KnowledgeLayer]:
-    """acme/api built (Active), acme/empty failed (an empty repository has nothing to build yet)."""
-    repositories = Repository.objects.filter(workspace=acme, slug__in=["api", "empty"])
+def layers(signed_in, acme, bitbucket) -> dict[str, KnowledgeLayer]:
+    """acme/api built (Active), acme/web failed (Bitbucket refused its archive)."""
+    bitbucket.control("POST", "/_sandbox/faults", json={"path": r"/acme/web/get/", "status": 500, "times": 50})
+    repositories = Repository.objects.filter(workspace=acme, slug__in=["api", "web"])
     signed_in.post("/knowledge/layers/create/", {"repository": [r.pk for r in repositories]})
+    bitbucket.control("DELETE", "/_sandbox/faults")
     built = {layer.repository.slug: layer for layer in KnowledgeLayer.objects.select_related("repository")}
-    assert built["api"].status == KnowledgeLayer.Status.ACTIVE and built["empty"].status == KnowledgeLayer.Status.FAILED
+    assert built["api"].status == KnowledgeLayer.Status.ACTIVE and built["web"].status == KnowledgeLayer.Status.FAILED
     return built
 
 
@@ -43,8 +45,8 @@ def get(client, url: str) -> tuple[str, int]:
 
 def test_the_list_shows_each_layer_s_repository_owner_state_files_and_failure(layers, admin_client):
     html, _ = get(admin_client, LAYERS)
-    for text in ("acme/api", "acme/empty", "Acme Corp", "ada@example.com", "Active", "Failed",
-                 str(layers["api"].summary["files"]), "The repository is empty"):
+    for text in ("acme/api", "acme/web", "Acme Corp", "ada@example.com", "Active", "Failed",
+                 str(layers["api"].summary["files"]), "Bitbucket answered 500"):
         assert text in html, text
     built = Generation.objects.get(layer=layers["api"], number=layers["api"].active_generation).finished_at
     assert "Last built" in html and formats.localize(timezone.template_localtime(built)) in html
@@ -52,14 +54,14 @@ def test_the_list_shows_each_layer_s_repository_owner_state_files_and_failure(la
 
 def test_layers_filter_by_status_and_workspace_and_search_by_repository(layers, admin_client, signed_in):
     failed, _ = get(admin_client, f"{LAYERS}?status__exact=failed")
-    assert "acme/empty" in failed and "acme/api" not in failed
+    assert "acme/web" in failed and "acme/api" not in failed
     globex = Workspace.objects.get(slug="globex")
     signed_in.post("/integrations/bitbucket/workspaces/link/", {"workspace": [globex.pk]})
     signed_in.post("/knowledge/layers/create/", {"repository": [Repository.objects.get(workspace=globex, slug="service").pk]})
     in_globex, _ = get(admin_client, f"{LAYERS}?repository__workspace__id__exact={globex.pk}")
     assert "globex/service" in in_globex and "acme/api" not in in_globex
     found, _ = get(admin_client, f"{LAYERS}?q=acme/api")
-    assert "acme/api" in found and "acme/empty" not in found
+    assert "acme/api" in found and "acme/web" not in found
 
 
 def test_rebuild_queues_a_build_through_the_service(layers, admin_client, bitbucket):

@@ -57,8 +57,11 @@ def test_a_layer_goes_active_with_files_symbols_dependencies_and_docs(signed_in,
     assert ("pypi", "requests", ">=2.31") in deps and ("pypi", "sqlparse", "") in deps
     assert layer.summary["languages"][0]["language"] == "Python"
 
-    detail = signed_in.get(f"/knowledge/layers/{layer.pk}/").content.decode()
-    assert "Acme API" in detail and "create_app" in detail and "requests" in detail
+    def tab(name):
+        return signed_in.get(f"/knowledge/layers/{layer.pk}/", {"tab": name}).content.decode()
+
+    assert "Acme API" in tab("overview") and "create_app" in tab("symbols") and "requests" in tab("dependencies")
+    assert "acme/app.py" in tab("files") and "README.md" in tab("docs")
     listing = signed_in.get("/knowledge/").content.decode()
     assert "acme/api" in listing and "Active" in listing
 
@@ -159,7 +162,7 @@ def test_while_bitbucket_waits_to_be_reconnected_layers_stay_readable_and_nothin
     seen = len(bitbucket.requests_seen())
     for action in (f"/knowledge/layers/{layer.pk}/retry/", "/knowledge/layers/create/"):
         answer = signed_in.post(action, {"repository": [layer.repository_id]}, follow=True).content.decode()
-        assert "Reconnect on Integrations first" in answer
+        assert "Nothing was queued: Bitbucket must be reconnected first." in answer
     layer.refresh_from_db()
     assert layer.status == KnowledgeLayer.Status.ACTIVE and len(bitbucket.requests_seen()) == seen
 
@@ -197,15 +200,6 @@ def test_a_rebuild_parses_only_changed_source_and_keeps_the_other_symbols(signed
     signed_in.post(f"/knowledge/layers/{layer.pk}/retry/")
     third = Generation.objects.get(layer=layer)
     assert len(parsed) == parsed_first + 1 and symbols_of(third) == after
-
-
-def test_an_empty_repository_fails_with_the_reason_in_words(signed_in, acme, bitbucket):
-    bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "nothing-yet"})
-    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
-    create_layer(signed_in, Repository.objects.get(slug="nothing-yet"))
-    layer = KnowledgeLayer.objects.get()
-    assert layer.status == KnowledgeLayer.Status.FAILED
-    assert "empty" in layer.failure_reason and "no main branch" in layer.failure_reason
 
 
 def test_a_hostile_archive_is_read_safely_and_the_good_files_still_build(signed_in, acme, bitbucket, tmp_path):
@@ -276,7 +270,7 @@ def test_an_archive_of_only_skipped_entries_builds_an_empty_layer_that_says_why(
     signed_in.post("/integrations/bitbucket/workspaces/refresh/")
     create_layer(signed_in, Repository.objects.get(slug="links"))
     layer = KnowledgeLayer.objects.get()
-    page = signed_in.get(f"/knowledge/layers/{layer.pk}/").content.decode()
+    page = signed_in.get(f"/knowledge/layers/{layer.pk}/", {"tab": "files"}).content.decode()
     assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.summary["files"] == 0
     assert "No files: everything in the archive was skipped" in page and "Too many files" not in page
     assert "symlink" in page and "fifo" in page
@@ -353,7 +347,7 @@ def test_progress_counts_files_and_shows_a_total_only_when_one_is_known(signed_i
 
     def watching(self, batch):  # what the page shows while the build runs, before each batch
         layer = KnowledgeLayer.objects.get()
-        fragment = signed_in.get(f"/knowledge/layers/{layer.pk}/", {"status": 1}, HTTP_HX_REQUEST="true").content.decode()
+        fragment = signed_in.get(f"/knowledge/layers/{layer.pk}/status/", HTTP_HX_REQUEST="true").content.decode()
         seen.append((layer.files_done, layer.files_total, "files so far" in fragment, "of ~" in fragment))
         return write(self, batch)
 
@@ -492,10 +486,14 @@ def test_the_layer_page_counts_in_words_people_read(signed_in, acme, bitbucket, 
     bitbucket.control("POST", "/_sandbox/repositories", json={"workspace": "acme", "slug": "words", "source": {"archive": str(path)}})
     signed_in.post("/integrations/bitbucket/workspaces/refresh/")
     create_layer(signed_in, Repository.objects.get(slug="words"))
-    page = signed_in.get(f"/knowledge/layers/{KnowledgeLayer.objects.get().pk}/").content.decode()
-    assert "2 classes" in page and "2 functions" in page and "classs" not in page
-    assert 'title="Python 69%"' in page and 'title="JavaScript 31%"' in page  # shares, not fractions
-    assert "Docs <span class=\"muted\">(60)</span>" in page and "The first 50 of 60 docs by path" in page
+    url = f"/knowledge/layers/{KnowledgeLayer.objects.get().pk}/"
+    symbols = signed_in.get(url, {"tab": "symbols"}).content.decode()
+    assert "2 classes" in symbols and "2 functions" in symbols and "classs" not in symbols
+    overview = signed_in.get(url).content.decode()
+    assert 'title="Python 69%"' in overview and 'title="JavaScript 31%"' in overview  # shares, not fractions
+    assert "code by bytes: Python 69%, JavaScript 31%" in overview  # the bar read aloud
+    docs = signed_in.get(url, {"tab": "docs"}).content.decode()
+    assert "Docs <span class=\"muted\">(60)</span>" in docs and "1–50 of 60 docs" in docs
 
 
 def test_forms_only_send_the_user_back_to_our_own_pages(signed_in, acme):
