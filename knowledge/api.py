@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from config import inputs
-from knowledge.search import search
+from knowledge.search import QuerySyntaxError, Scope, parse, search_results
 from knowledge.selectors import file_text, layer_file, layer_for, layers_for, serving_generation
 from knowledge.services.tokens import api_token_authenticate
 
@@ -63,7 +63,12 @@ def search_view(request: HttpRequest) -> JsonResponse:
     query = inputs.text(request.GET.get("q"))
     if not query:
         return _error(400, "Give a query: /api/v1/search?q=…")
-    return JsonResponse({"query": query, "results": [hit.as_json() for hit in search(user=request.user, query=query)]})
+    try:
+        parsed = parse(query)
+    except QuerySyntaxError as exc:
+        return _error(400, str(exc))
+    page = search_results(user=request.user, scope=Scope(parsed), limit=MAX_RESULTS)
+    return JsonResponse({"query": query, "results": [result.as_json() for result in page.results]})
 
 
 @token_required

@@ -1,4 +1,4 @@
-"""Knowledge pages: layers, the repositories to build them from, files, and search."""
+"""Knowledge pages: layers, the repositories to build them from, and files (search: search_views.py)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -16,7 +16,6 @@ from integrations.models import Connection, Workspace
 from integrations.selectors import connection_for, repositories_for, workspaces_for
 from knowledge.highlight import highlighted_lines
 from knowledge.models import KnowledgeLayer
-from knowledge.search import search as run_search
 from knowledge.selectors import file_text, layer_file, layer_for, layers_for, serving_generation
 from knowledge.services.layers import layer_requeue, layers_create
 
@@ -150,10 +149,3 @@ def file_view(request: HttpRequest, pk: int, path: str) -> HttpResponse:
     lines = None if file.is_binary else highlighted_lines(file.path, text, file.language)
     return render(request, "knowledge/file.html", {"layer": layer, "file": file, "lines": lines, "kept_bytes": len(text.encode())})
 
-
-@login_required
-def search(request: HttpRequest) -> HttpResponse:
-    query = inputs.text(request.GET.get("q"))
-    hits = run_search(user=request.user, query=query) if query else []
-    has_layers = layers_for(user=request.user).exclude(active_generation=None).exists()
-    return render(request, "knowledge/search.html", {"query": query, "hits": hits, "has_layers": has_layers})
