@@ -21,13 +21,19 @@ LIST_SIZE, LIST_MOST = 50, 200
 SEARCH_SIZE, SEARCH_MOST = 20, 100
 
 
-def _layer_json(layer) -> dict:
+def _url(request: HttpRequest, name: str, *args, **params) -> str:
+    """The absolute URL of an endpoint, so an agent can follow it as it is."""
+    query = "?" + urlencode(params) if params else ""
+    return request.build_absolute_uri(reverse(name, args=args) + query)
+
+
+def _layer_json(request: HttpRequest, layer) -> dict:
     summary = layer.summary or {}
     return {
         "id": layer.pk, "repository": layer.repository.full_name, "status": layer.status,
         "failure_reason": layer.failure_reason or None, "commit": summary.get("commit"),
         "files": summary.get("files"), "symbols": summary.get("symbols"), "languages": summary.get("languages", []),
-        "url": reverse("api_layer", args=[layer.pk]),
+        "url": _url(request, "api_layer", layer.pk),
     }
 
 
@@ -58,7 +64,7 @@ def layers(request: HttpRequest) -> JsonResponse:
     after, next_cursor = _walk(request, list_name="layers", question=None, version=None)
     rows, position = layers_page(layers_for(user=request.user), after=_checked(after, str, int),
                                  limit=page_size(request, default=LIST_SIZE, most=LIST_MOST))
-    return paged(request, {"layers": [_layer_json(layer) for layer in rows]}, next_cursor(position))
+    return paged(request, {"layers": [_layer_json(request, layer) for layer in rows]}, next_cursor(position))
 
 
 @token_required
@@ -66,9 +72,9 @@ def layer(request: HttpRequest, layer_id: int) -> JsonResponse:
     row = layer_for(user=request.user, layer_id=layer_id)
     summary = row.summary or {}
     return JsonResponse({
-        **_layer_json(row), "readme": summary.get("readme"), "skipped": summary.get("skipped"),
-        "links": {"files": reverse("api_files", args=[row.pk]), "symbols": reverse("api_symbols", args=[row.pk]),
-                  "search": reverse("api_search") + "?" + urlencode({"repo": row.repository.full_name, "q": ""})},
+        **_layer_json(request, row), "readme": summary.get("readme"), "skipped": summary.get("skipped"),
+        "links": {"files": _url(request, "api_files", row.pk), "symbols": _url(request, "api_symbols", row.pk),
+                  "search": _url(request, "api_search", repo=row.repository.full_name, q="")},
     })
 
 
@@ -81,18 +87,18 @@ def files(request: HttpRequest, layer_id: int) -> JsonResponse:
                                version=generation and generation.pk)
     entries, position = directory_page(generation, directory, after=_checked(after, int, str),
                                        limit=page_size(request, default=LIST_SIZE, most=LIST_MOST))
-    return paged(request, {"layer": layer_id, "path": directory, "entries": [_entry_json(layer_id, e) for e in entries]},
+    return paged(request, {"layer": layer_id, "path": directory, "entries": [_entry_json(request, layer_id, e) for e in entries]},
                  next_cursor(position))
 
 
-def _entry_json(layer_id: int, entry) -> dict:
+def _entry_json(request: HttpRequest, layer_id: int, entry) -> dict:
     if entry.is_dir:
         return {"type": "dir", "name": entry.name, "path": entry.path, "files": entry.files,
-                "url": reverse("api_files", args=[layer_id]) + "?" + urlencode({"path": entry.path})}
+                "url": _url(request, "api_files", layer_id, path=entry.path)}
     f = entry.file
     return {"type": "file", "name": entry.name, "path": entry.path, "language": f.language or None, "size": f.size,
             "lines": f.lines, "binary": f.is_binary, "vendored": f.is_vendored, "generated": f.is_generated,
-            "url": reverse("api_file", args=[layer_id, entry.path])}
+            "url": _url(request, "api_file", layer_id, entry.path)}
 
 
 @token_required

@@ -18,6 +18,7 @@ def _nullable(schema: dict) -> dict:
 
 
 STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+URL = {"type": "string", "format": "uri"}
 SPANS = {"type": "array", "items": {"type": "array", "items": INTEGER, "minItems": 2, "maxItems": 2},
          "description": "[start, end) offsets in Unicode code points (characters) of the text they belong to."}
 PAGE = {
@@ -30,7 +31,7 @@ LAYER = {
     "id": INTEGER, "repository": STRING, "status": {"enum": ["queued", "syncing", "active", "failed"]},
     "failure_reason": _nullable(STRING), "commit": _nullable(STRING), "files": _nullable(INTEGER),
     "symbols": _nullable(INTEGER), "languages": {"type": "array", "items": {"$ref": "#/components/schemas/Language"}},
-    "url": STRING,
+    "url": URL,
 }
 
 SCHEMAS = {
@@ -40,12 +41,12 @@ SCHEMAS = {
     "Layer": _object(LAYER),
     "LayerList": _object({"layers": {"type": "array", "items": _ref("Layer")}, **PAGE}),
     "LayerDetail": _object({**LAYER, "readme": _nullable(STRING), "skipped": _nullable(INTEGER),
-                            "links": _object({"files": STRING, "symbols": STRING, "search": STRING})}),
+                            "links": _object({"files": URL, "symbols": URL, "search": URL})}),
     "DirEntry": _object({"type": {"const": "dir"}, "name": STRING, "path": {**STRING, "description": "Ends with /."},
-                         "files": {**INTEGER, "description": "Files beneath it, at any depth."}, "url": STRING}),
+                         "files": {**INTEGER, "description": "Files beneath it, at any depth."}, "url": URL}),
     "FileEntry": _object({"type": {"const": "file"}, "name": STRING, "path": STRING, "language": _nullable(STRING),
                           "size": INTEGER, "lines": INTEGER, "binary": BOOLEAN, "vendored": BOOLEAN, "generated": BOOLEAN,
-                          "url": STRING}),
+                          "url": URL}),
     "FileTree": _object({"layer": INTEGER, "path": {**STRING, "description": "The directory listed: empty for the root."},
                          "entries": {"type": "array", "items": {"oneOf": [_ref("DirEntry"), _ref("FileEntry")]}}, **PAGE}),
     "File": _object({"layer": INTEGER, "path": STRING, "language": _nullable(STRING), "size": INTEGER, "lines": INTEGER,
