@@ -8,9 +8,14 @@ PostgreSQL: each term is an ILIKE/LIKE that the pg_trgm indexes serve; with seve
 newline-sensitive regex with one lookahead per term then checks that one line holds them all.
 SQLite: the FTS5 trigram table narrows chunks (terms of 3+ characters), then Django's REGEXP
 (Python's re, the same engine as the Python side) decides.
+
+Where the rows are already few (the files of one page, or the few files path: leaves), the same
+conditions are asked without the text index (`indexed=False`): the planner then reads those rows
+instead of every chunk the index offers, which for a phrase of common words is thousands.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -21,21 +26,26 @@ from django.db.models.lookups import Lookup
 FTS_TABLE = "knowledge_contentchunk_fts"
 
 
-class _Like(Lookup):
-    """`lhs LIKE rhs` (`ILIKE` unless case-sensitive): the form pg_trgm indexes serve; Django's
-    icontains would wrap both sides in UPPER() and miss the index."""
+class _Operator(Lookup):
+    """`lhs <operator> rhs` with LIKE, ILIKE, ~ or ~*: the forms the pg_trgm indexes serve (Django's
+    icontains would wrap both sides in UPPER() and miss the index); unindexed, the same test on
+    `lhs || ''`, which no index serves."""
 
-    lookup_name = "strata_like"
-    case_sensitive = False
+    lookup_name = "strata_operator"
+    operator = "ILIKE"
+    indexed = True
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} {'LIKE' if self.case_sensitive else 'ILIKE'} {rhs}", [*lhs_params, *rhs_params]
+        if not self.indexed:
+            lhs = f"({lhs} || '')"
+        return f"{lhs} {self.operator} {rhs}", [*lhs_params, *rhs_params]
 
 
-class _CaseLike(_Like):
-    case_sensitive = True
+@functools.cache
+def _operator(operator: str, indexed: bool) -> type[_Operator]:
+    return type("Operator", (_Operator,), {"operator": operator, "indexed": indexed})
 
 
 class _FtsMatch(Lookup):
@@ -65,18 +75,18 @@ def _one_line_holds_all(terms: Sequence[str], *, case: bool) -> str:
     return flags + "^" + "".join(f"(?=.*?{re.escape(term)})" for term in terms)
 
 
-def text_condition(field: str, terms: Sequence[str], *, case: bool, lines: bool = False) -> Q:
+def text_condition(field: str, terms: Sequence[str], *, case: bool, lines: bool = False, indexed: bool = True) -> Q:
     """`field` holds every term (on one line of it when `lines`), as a condition for filter()."""
     condition = Q()
     if connection.vendor == "postgresql":
-        like = _CaseLike if case else _Like
+        like = _operator("LIKE" if case else "ILIKE", indexed)
         for term in terms:
             condition &= Q(like(F(field), _like_pattern(term)))
         if lines and len(terms) > 1:
             pattern = "(?n)^" + "".join(f"(?=.*{_postgres_regex_escape(term)})" for term in terms)
-            condition &= Q(**{f"{field}__{'regex' if case else 'iregex'}": pattern})
+            condition &= Q(_operator("~" if case else "~*", indexed)(F(field), pattern))
         return condition
-    if field == "text" and (long_terms := [t for t in terms if len(t) >= 3]):
+    if indexed and field == "text" and (long_terms := [t for t in terms if len(t) >= 3]):
         # The trigram table only holds searchable chunks and finds nothing for shorter terms.
         phrase = " AND ".join('"' + term.replace('"', '""') + '"' for term in long_terms)
         condition &= Q(_FtsMatch(F("id"), phrase))

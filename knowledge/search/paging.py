@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 from knowledge.cursors import BadCursor, cursor_dump, cursor_load
-from knowledge.search.results import Layer, Result, Scope, Total, count, layers_in_scope, listing
+from knowledge.search.results import Layer, Result, Scope, Total, count, few_files, layers_in_scope, listing
 
 LIST = "search"
 PREVIEW = 5  # symbols and paths shown above the content on the page's "all kinds" view
@@ -32,28 +32,31 @@ def search_results(*, user, scope: Scope, cursor: str = "", limit: int = 20) -> 
     """One page of `scope`'s results, kinds in turn, and their counts; BadCursor for a cursor that
     is not this search's."""
     layers = layers_in_scope(user=user, scope=scope)
-    counts = {kind: count(kind, scope, layers) for kind in scope.kinds}
-    return _page(scope, layers, counts, cursor, limit)
+    indexed = not few_files(scope, layers)
+    counts = {kind: count(kind, scope, layers, indexed=indexed) for kind in scope.kinds}
+    return _page(scope, layers, counts, cursor, limit, indexed)
 
 
 def search_overview(*, user, scope: Scope, cursor: str = "", limit: int = 20) -> Overview:
     layers = layers_in_scope(user=user, scope=scope)
-    counts = {kind: count(kind, scope, layers) for kind in scope.kinds}
-    preview = {kind: listing(kind, scope, layers, after=None, limit=PREVIEW).results if counts[kind].value else []
-               for kind in ("symbol", "path")}
-    content = replace(scope, kind="content")
-    page = _page(content, layers, {"content": counts["content"]}, cursor, limit)
+    indexed = not few_files(scope, layers)
+    counts = {kind: count(kind, scope, layers, indexed=indexed) for kind in scope.kinds}
+    preview = {kind: listing(kind, scope, layers, after=None, limit=PREVIEW).results if kind in counts and counts[kind].value
+               else [] for kind in ("symbol", "path")}
+    page = SearchPage()
+    if "content" in counts:
+        page = _page(replace(scope, kind="content"), layers, {"content": counts["content"]}, cursor, limit, indexed)
     return Overview(counts, preview["symbol"], preview["path"], page)
 
 
-def _page(scope: Scope, layers: list[Layer], counts: dict[str, Total], cursor: str, limit: int) -> SearchPage:
+def _page(scope: Scope, layers: list[Layer], counts: dict[str, Total], cursor: str, limit: int, indexed: bool) -> SearchPage:
     question, version = asdict(scope), [layer.generation_id for layer in layers]
     kinds = scope.kinds
     at, after, seen = _position(cursor_load(cursor, list_name=LIST, question=question, version=version), kinds) if cursor else (0, None, 0)
     results: list[Result] = []
     while at < len(kinds) and len(results) < limit:
         if counts[kinds[at]].value:
-            page = listing(kinds[at], scope, layers, after=after, limit=limit - len(results))
+            page = listing(kinds[at], scope, layers, after=after, limit=limit - len(results), indexed=indexed)
             results += page.results
             after = page.after
         if after is None:

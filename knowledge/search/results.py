@@ -23,6 +23,7 @@ KINDS = ("symbol", "path", "content")
 COUNT_CAP = 10_000     # symbols and paths are counted exactly up to here, then "more than"
 COUNT_CHUNKS = 2_000   # content files are counted from at most this many matching chunks
 SHOWN_LINES = 3        # matching lines shown per file
+FEW_FILES = 2_000      # path: or lang: leaving at most this many files: their chunks are read, not the index
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,14 @@ class Scope:
     repository: str = ""  # a repository's exact full name
     language: str = ""    # a canonical language name
     kind: str = "all"
+
+    @property
+    def languages(self) -> frozenset[str] | None:
+        """The languages a file may be in (None: any); empty when lang: and the form disagree."""
+        chosen = frozenset(self.query.langs)
+        if self.language:
+            chosen = chosen & {self.language} if chosen else frozenset({self.language})
+        return chosen if chosen or self.query.langs or self.language else None
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -143,24 +152,29 @@ def _narrowed(scope: Scope, layers: list[Layer], file: str = "") -> Q:
     searched to its LayerFile ("" for LayerFile itself, "file__" for chunks and symbols)."""
     query = scope.query
     rows = Q(generation_id__in=[layer.generation_id for layer in layers])
-    languages = set(query.langs)
-    if scope.language:
-        languages = {scope.language} if not languages or scope.language in languages else set()
-        rows &= Q(pk__in=[]) if not languages else Q()
-    if languages:
-        rows &= Q(**{f"{file}language__in": sorted(languages)})
+    if scope.languages is not None:
+        rows &= Q(**{f"{file}language__in": sorted(scope.languages)})
     for path in query.paths:
         rows &= text_condition(f"{file}path", [path], case=query.case_sensitive)
     return rows
 
 
-def _content_chunks(scope: Scope) -> QuerySet[ContentChunk]:
+def few_files(scope: Scope, layers: list[Layer]) -> bool:
+    """Whether path: or lang: leave so few files that reading their chunks beats the text index
+    (the planner cannot know: pg_trgm's estimates of a phrase of common words are far too low)."""
+    if not scope.query.paths and scope.languages is None:
+        return False
+    return LayerFile.objects.filter(_narrowed(scope, layers)).values("pk")[: FEW_FILES + 1].count() <= FEW_FILES
+
+
+def _content_chunks(scope: Scope, *, indexed: bool = True) -> QuerySet[ContentChunk]:
     query = scope.query
-    return ContentChunk.objects.filter(searchable=True).filter(text_condition("text", query.terms, case=query.case_sensitive, lines=True))
+    return ContentChunk.objects.filter(searchable=True).filter(
+        text_condition("text", query.terms, case=query.case_sensitive, lines=True, indexed=indexed))
 
 
-def content_files(scope: Scope, layers: list[Layer]) -> QuerySet[LayerFile]:
-    chunks = _content_chunks(scope).filter(file_id=OuterRef("pk"))
+def content_files(scope: Scope, layers: list[Layer], *, indexed: bool = True) -> QuerySet[LayerFile]:
+    chunks = _content_chunks(scope, indexed=indexed).filter(file_id=OuterRef("pk"))
     return LayerFile.objects.filter(_narrowed(scope, layers)).filter(Exists(chunks))
 
 
@@ -183,13 +197,14 @@ def symbols(scope: Scope, layers: list[Layer]) -> QuerySet[Symbol]:
     return rows.annotate(rank=rank).order_by("rank", Length("name"), "name", "file__path", "line", "id")
 
 
-def count(kind: str, scope: Scope, layers: list[Layer]) -> Total:
-    if not layers:
+def count(kind: str, scope: Scope, layers: list[Layer], *, indexed: bool = True) -> Total:
+    """How many `kind` results there are; `indexed=False` when few_files() says so."""
+    if not layers or scope.languages == frozenset():
         return Total(0, True)
     if kind == "content":
         # Bounded by chunks read, not files found: past COUNT_CHUNKS matching chunks the number
         # of files among them is a floor ("at least"), never a guess.
-        chunks = _content_chunks(scope).filter(_narrowed(scope, layers, file="file__")).order_by()
+        chunks = _content_chunks(scope, indexed=indexed).filter(_narrowed(scope, layers, file="file__")).order_by()
         found = chunks.values("file_id")[: COUNT_CHUNKS + 1].aggregate(files=Count("file_id", distinct=True), chunks=Count("file_id"))
         return Total(found["files"], found["chunks"] <= COUNT_CHUNKS)
     rows = symbols(scope, layers).order_by() if kind == "symbol" else path_files(scope, layers)
@@ -197,9 +212,9 @@ def count(kind: str, scope: Scope, layers: list[Layer]) -> Total:
     return Total(min(found, COUNT_CAP), found <= COUNT_CAP, more_than=found > COUNT_CAP)
 
 
-def listing(kind: str, scope: Scope, layers: list[Layer], *, after, limit: int) -> Listing:
+def listing(kind: str, scope: Scope, layers: list[Layer], *, after, limit: int, indexed: bool = True) -> Listing:
     """One page of `kind` results from `after` (None: the first page)."""
-    if not layers:
+    if not layers or scope.languages == frozenset():
         return Listing()
     by_generation = {layer.generation_id: layer for layer in layers}
     if kind == "symbol":
@@ -207,7 +222,10 @@ def listing(kind: str, scope: Scope, layers: list[Layer], *, after, limit: int) 
         rows = list(symbols(scope, layers).select_related("file")[offset: offset + limit + 1])
         more = len(rows) > limit
         return Listing(_symbol_results(rows[:limit], scope, by_generation), offset + limit if more else None)
-    rows = content_files(scope, layers) if kind == "content" else path_files(scope, layers)
+    if kind == "content":
+        rows = content_files(scope, layers, indexed=indexed)
+    else:
+        rows = path_files(scope, layers)
     if after is not None:
         generation_id, path, pk = after
         rows = rows.filter(Q(generation_id__gt=generation_id) | Q(generation_id=generation_id, path__gt=path)
@@ -236,7 +254,7 @@ def _content_results(files, scope: Scope, by_generation: dict[int, Layer]) -> li
     query = scope.query
     matcher = LineMatcher(query.terms, case=query.case_sensitive)
     book, matching = LineBook(), {f.pk: [] for f in files}
-    chunks = _content_chunks(scope).filter(file_id__in=list(matching)).order_by("file_id", "start_line")
+    chunks = _content_chunks(scope, indexed=False).filter(file_id__in=list(matching)).order_by("file_id", "start_line")
     for file_id, start, text in chunks.values_list("file_id", "start_line", "text"):
         book.add_chunk(file_id, start, text)
         matching[file_id] += [start + i for i, line in enumerate(text.split("\n")) if matcher.matches(line)]

@@ -87,6 +87,8 @@ def test_case_yes_matches_letter_case_exactly(signed_in, layers):
 def test_filters_as_syntax_and_as_form_controls(signed_in, layers):
     assert result_paths(page(signed_in, q="needle lang:js", kind="content")) == ["src/beta.js:1"]
     assert result_paths(page(signed_in, q="needle", lang="JavaScript", kind="content")) == ["src/beta.js:1"]
+    disagreeing = page(signed_in, q="needle lang:py", lang="JavaScript")  # both apply: nothing is in both languages
+    assert result_paths(disagreeing) == [] and heading(disagreeing) == "Content: files 0 of 0"
     assert "docs/guide.md:3" in result_paths(page(signed_in, q="needle", kind="content"))
     assert "docs/guide.md:3" not in result_paths(page(signed_in, q="needle path:src/", kind="content"))
     assert result_paths(page(signed_in, q="create_app repo:acme/api", kind="content")) == ["acme/app.py:4", "docs/usage.md:3"]
@@ -159,3 +161,18 @@ def test_search_covers_only_the_users_own_layers(signed_in, layers, client, make
     client.force_login(make_user("eve@example.com"))
     html = client.get("/search/", {"q": "needle"}).content.decode()
     assert "alpha.py" not in html and "Search covers your Active knowledge layers" in html
+
+
+def test_reading_a_few_files_finds_exactly_what_the_index_finds(signed_in, layers):
+    from knowledge.search import Scope, layers_in_scope, parse
+    from knowledge.search.results import count, listing
+
+    user = layers["acme/search"].repository.workspace.connection.user
+    for text in ["needle", "foo bar", '"foo bar"', "NeedleCase case:yes", "COMMON_TOKEN path:many/", "needle lang:python"]:
+        scope = Scope(parse(text), kind="content")
+        serving = layers_in_scope(user=user, scope=scope)
+        found = [(count("content", scope, serving, indexed=indexed),
+                  [(r.path, r.line, r.matching_lines) for r in listing("content", scope, serving, after=None, limit=50,
+                                                                        indexed=indexed).results])
+                 for indexed in (True, False)]
+        assert found[0] == found[1] and found[0][1], text
