@@ -92,6 +92,8 @@ def test_every_endpoint_answers_as_its_description_says(client, layers, token, s
         answer = api(client, path, token, **params)
         assert answer.status_code == status, (path, params)
         conforms(schema, template, status, answer.json())
+    conforms(schema, "/layers", 401, client.get("/api/v1/layers").json())
+    conforms(schema, "/search", 405, client.post("/api/v1/search", HTTP_AUTHORIZATION=f"Bearer {token}").json())
 
 
 def test_snippets_are_plain_text_with_offsets_of_the_matches(client, layers, token):
