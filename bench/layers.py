@@ -1,7 +1,7 @@
 """Knowledge layers end to end: ingest of the Django 5.2 source distribution served by the sandbox
 (MB/s, files/s, ratio to `ctags -R`; medians of three first builds and of three rebuilds), then
-search latency over six layers (p50/p95 for a literal, an identifier and a path; ratio to `rg`),
-and on PostgreSQL pg_trgm measured against tsvector."""
+search latency over six layers (p50/p95 of the Search page's work for a literal, an identifier and
+a path, ratio to `rg`; and of the counts alone), and on PostgreSQL pg_trgm measured against tsvector."""
 from __future__ import annotations
 
 import json
@@ -89,7 +89,8 @@ def run() -> None:
     from integrations.services.connection import connection_connect_api_token
     from integrations.services.workspaces import workspaces_link
     from knowledge.models import Generation, KnowledgeLayer
-    from knowledge.search import search
+    from knowledge.search import Scope, layers_in_scope, parse, search_overview
+    from knowledge.search.results import KINDS, count, few_files
     from knowledge.services.layers import layer_requeue, layers_create
     from knowledge.services.writer import generation_purge
 
@@ -151,16 +152,28 @@ def run() -> None:
 
         # Right after the rebuilds, their dead rows still sit in the indexes; then vacuumed, as
         # autovacuum does soon after (knowledge migration 0004), which is what the search figures show.
-        p50, _ = _percentiles(_timed(lambda: search(user=user, query=QUERIES["literal"]), runs=10))
+        def page(query: str):  # what the Search page does for a query: counts, symbols, paths, a page of files
+            return search_overview(user=user, scope=Scope(parse(query)))
+
+        def counts(query: str):  # the counts alone: symbols, paths and files with a matching line
+            scope = Scope(parse(query))
+            layers = layers_in_scope(user=user, scope=scope)
+            indexed = not few_files(scope, layers)
+            return {kind: count(kind, scope, layers, indexed=indexed).words for kind in KINDS}
+
+        p50, _ = _percentiles(_timed(lambda: page(QUERIES["literal"]), runs=10))
         emit("search_literal_before_vacuum", query=QUERIES["literal"], p50_ms=round(p50, 1), database=connection_vendor())
         settle()
         for kind, query in QUERIES.items():
-            samples = _timed(lambda query=query: search(user=user, query=query))
-            p50, p95 = _percentiles(samples)
-            hits = len(search(user=user, query=query))
+            p50, p95 = _percentiles(_timed(lambda query=query: page(query)))
+            shown = page(query)
+            hits = len(shown.symbols) + len(shown.paths) + len(shown.content.results)
             rg = _rg_seconds(tree, query, path=kind == "path")
             emit(f"search_{kind}", query=query, layers=layer_count, hits=hits, p50_ms=round(p50, 1), p95_ms=round(p95, 1),
                  rg_ms=rg and round(rg * 1000, 1), ratio_to_rg=rg and round(p50 / (rg * 1000), 2), database=connection_vendor())
+            p50, p95 = _percentiles(_timed(lambda query=query: counts(query)))
+            emit(f"search_count_{kind}", query=query, counts=counts(query), p50_ms=round(p50, 1), p95_ms=round(p95, 1),
+                 database=connection_vendor())
         if connection_vendor() == "postgresql":
             _trigram_against_tsvector(user)
 

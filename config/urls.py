@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from config.health import healthz
+from knowledge.api.endpoints import not_found as api_not_found
 
 # The admin signs in through Strata's own sign-in: throttled (shared cache) and two-factor aware.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -19,5 +20,11 @@ urlpatterns = [
     path("search/", include("knowledge.search_urls")),
     path("webhooks/", include("webhooks.urls")),
     path("api/v1/", include("knowledge.api_urls")),
+    path("api/v1", api_not_found),
     path("profile/", include("knowledge.profile_urls")),
 ]
+
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

@@ -1,5 +1,5 @@
 from django.urls import path
 
-from knowledge import views
+from knowledge import search_views
 
-urlpatterns = [path("", views.search, name="search")]
+urlpatterns = [path("", search_views.search, name="search")]

@@ -1,4 +1,4 @@
-"""Knowledge pages: the layers, the repositories to build them from, and search.
+"""Knowledge pages: the layers and the repositories to build them from (search: `search_views`).
 
 One layer's own pages (tabs, live status, deletion, files) are in `layer_views`.
 """
@@ -17,7 +17,6 @@ from config import inputs
 from integrations.models import Connection, Workspace
 from integrations.selectors import connection_for, repositories_for, workspaces_for
 from knowledge.models import KnowledgeLayer
-from knowledge.search import search as run_search
 from knowledge.selectors import layer_for, layers_for
 from knowledge.services.layers import layer_requeue, layers_create
 
@@ -139,9 +138,3 @@ def retry_layer(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, "knowledge:layers")
 
 
-@login_required
-def search(request: HttpRequest) -> HttpResponse:
-    query = inputs.text(request.GET.get("q"))
-    hits = run_search(user=request.user, query=query) if query else []
-    has_layers = layers_for(user=request.user).exclude(active_generation=None).exists()
-    return render(request, "knowledge/search.html", {"query": query, "hits": hits, "has_layers": has_layers})

@@ -190,6 +190,27 @@ def _pygments_suffixes() -> dict[str, str]:
     return table
 
 
+@functools.cache
+def _language_names() -> dict[str, str]:
+    """Every lower-cased way to name a language detect_language returns: its name, a suffix
+    without the dot ("py"), an interpreter ("node") or one of Pygments' aliases ("golang")."""
+    ours = set(_EXTENSIONS.values()) | set(_FILENAMES.values()) | set(_INTERPRETERS.values())
+    names: dict[str, str] = {}
+    for _module, name, aliases, _filenames, _mimetypes in LEXERS.values():
+        canonical = next((our for our in ours if our.lower() == name.lower()), name)
+        for alias in (name, *aliases):
+            names.setdefault(alias.lower(), canonical)
+    names.update({program.lower(): language for program, language in _INTERPRETERS.items()})
+    names.update({suffix[1:]: language for suffix, language in _EXTENSIONS.items()})
+    names.update({language.lower(): language for language in ours})
+    return names
+
+
+def language_named(value: str) -> str | None:
+    """The language detect_language calls `value` ("py", "Python", "golang" → its name), or None."""
+    return _language_names().get(value.strip().lower())
+
+
 def is_code_language(language: str | None) -> bool:
     return language is not None and language not in _NOT_CODE
 

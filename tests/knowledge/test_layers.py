@@ -469,12 +469,12 @@ def test_a_common_name_s_own_definition_comes_first_however_many_names_contain_i
     signed_in.post("/integrations/bitbucket/workspaces/refresh/")
     create_layer(signed_in, Repository.objects.get(slug="models"))
 
-    from knowledge.search import search
+    from knowledge.search import Scope, parse, search_results
 
-    hits = [hit for hit in search(user=KnowledgeLayer.objects.get().repository.workspace.connection.user, query="model")
-            if hit.kind == "symbol"]
-    assert (hits[0].symbol, hits[0].path, hits[0].line) == ("Model", "zz/base.py", 1)
-    assert hits[1].symbol.lower().startswith("model")  # then names that start with it
+    hits = search_results(user=KnowledgeLayer.objects.get().repository.workspace.connection.user,
+                          scope=Scope(parse("model"), kind="symbol")).results
+    assert (hits[0].definition.name, hits[0].path, hits[0].line) == ("Model", "zz/base.py", 1)
+    assert hits[1].definition.name.lower().startswith("model")  # then names that start with it
 
 
 def test_the_layer_page_counts_in_words_people_read(signed_in, acme, bitbucket, tmp_path):
