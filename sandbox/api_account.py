@@ -1,10 +1,10 @@
-"""REST 2.0 about the caller: /user, emails, /user/workspaces, /users/{u}, /workspaces/{ws}; and the 410s."""
+"""REST 2.0 about the caller: /user, emails, /user/workspaces (and a role in one), /users/{u}, /workspaces/{ws}; and the 410s."""
 from __future__ import annotations
 
 from urllib.parse import quote
 
 from sandbox import render
-from sandbox.access import member_workspace, role
+from sandbox.access import member_workspace, role, workspace_or_404
 from sandbox.listing import page, refine
 from sandbox.routing import Call, Router
 from sandbox.web import HttpError, Response
@@ -17,6 +17,7 @@ def register(router: Router) -> None:
     router.add("GET", "/2.0/user", current_user, scope="user")
     router.add("GET", "/2.0/user/emails", emails, scope="email")
     router.add("GET", "/2.0/user/workspaces", user_workspaces, scope="workspace")
+    router.add("GET", "/2.0/user/workspaces/{ws}/permission", workspace_permission, scope="workspace")
     router.add("GET", "/2.0/users/{who}", one_user, scope="user")
     router.add("GET", "/2.0/workspaces/{ws}", one_workspace, scope="workspace")
     for removed in ("/2.0/workspaces", "/2.0/repositories", "/2.0/user/permissions/workspaces"):
@@ -49,6 +50,21 @@ def user_workspaces(call: Call) -> Response:
                   for w in sorted(call.state.workspaces.values(), key=lambda w: w.slug)
                   if role(w, user) is not None]
     return Response.json(page(call.request, refine(call.request, values)))
+
+
+def workspace_permission(call: Call, ws: str) -> Response:
+    """The caller's role in one workspace; a workspace they do not belong to is a 403, as documented."""
+    user, base = call.principal.user, call.request.base
+    with call.state.lock:
+        workspace = workspace_or_404(call, ws)
+        permission = role(workspace, user)
+        if permission is None:
+            raise HttpError(403, "You do not have access to this workspace.")
+        return Response.json({
+            "type": "workspace_membership", "permission": permission,
+            "user": render.user(user, base), "workspace": render.workspace_base(workspace, base),
+            "links": {"self": render.link(f"{base}/2.0/user/workspaces/{workspace.slug}/permission")},
+        })
 
 
 def one_user(call: Call, who: str) -> Response:

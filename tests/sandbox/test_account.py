@@ -63,6 +63,17 @@ def test_user_workspaces_lists_only_memberships(sandbox):
     assert bobs == {"acme", "globex", "initech", "umbrella"}
 
 
+def test_the_callers_role_in_one_workspace(sandbox):
+    owner = get(sandbox, "/2.0/user/workspaces/acme/permission").json()
+    validate(owner, "/user/workspaces/{workspace}/permission")
+    assert (owner["type"], owner["permission"], owner["workspace"]["slug"]) == ("workspace_membership", "owner", "acme")
+    by_uuid = get(sandbox, "/2.0/user/workspaces/%7Ba1c0e000-0000-4000-8000-000000000001%7D/permission").json()
+    assert by_uuid["user"]["nickname"] == "alice" and by_uuid["permission"] == "owner"
+    assert get(sandbox, "/2.0/user/workspaces/globex/permission").json()["permission"] == "member"
+    assert get(sandbox, "/2.0/user/workspaces/umbrella/permission").status_code == 403  # bob's alone
+    assert get(sandbox, "/2.0/user/workspaces/nowhere/permission").status_code == 404
+
+
 def test_one_workspace_for_members_only(sandbox):
     workspace = get(sandbox, "/2.0/workspaces/acme").json()
     validate_named(workspace, "workspace")
