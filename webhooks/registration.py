@@ -12,6 +12,7 @@ import secrets
 
 from django.conf import settings
 
+from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.deletion import delete_in_chunks
@@ -25,13 +26,12 @@ log = logging.getLogger("bitbucket.webhook")
 EVENTS = ["repo:push"]
 
 
-def _endpoint(workspace: Workspace, repository: Repository | None) -> str:
-    if repository is None:
-        return f"/2.0/workspaces/{workspace.uuid}/hooks"
-    return f"/2.0/repositories/{workspace.uuid}/{repository.uuid}/hooks"
+def _where(workspace: Workspace, repository: Repository | None) -> tuple[str, str | None]:
+    """Where the hook lives on Bitbucket: (workspace uuid, repository uuid or None for the workspace's)."""
+    return workspace.uuid, repository.uuid if repository is not None else None
 
 
-def _delete_remote(client, base: str, hooks: list[Hook]) -> None:
+def _delete_remote(client, where: tuple[str, str | None], hooks: list[Hook]) -> None:
     """Delete these hooks on Bitbucket, found by uuid and by our URL (404 counts as done).
 
     Looking them up by URL too catches a hook whose creation answer never reached us.
@@ -39,13 +39,13 @@ def _delete_remote(client, base: str, hooks: list[Hook]) -> None:
     ids = {str(hook.pk) for hook in hooks}
     uuids = {hook.bitbucket_uuid for hook in hooks if hook.bitbucket_uuid}
     try:
-        uuids |= {remote["uuid"] for remote in client.paginate(base)
+        uuids |= {remote["uuid"] for remote in endpoints.hooks(client, *where)
                   if any(f"/webhooks/bitbucket/{pk}/" in remote.get("url", "") for pk in ids)}
     except BitbucketError as exc:
-        log.warning("bitbucket.webhook.list-failed", extra={"endpoint": base, "error": exc.message})
+        log.warning("bitbucket.webhook.list-failed", extra={"endpoint": where, "error": exc.message})
     for uuid in uuids:
         try:
-            client.delete(f"{base}/{uuid}")
+            endpoints.hook_delete(client, *where, uuid)
         except BitbucketNotFound:
             pass
 
@@ -53,25 +53,25 @@ def _delete_remote(client, base: str, hooks: list[Hook]) -> None:
 def _create(workspace: Workspace, repository: Repository | None = None) -> Hook | None:
     secret = secrets.token_urlsafe(48)
     hook = Hook.objects.create(workspace=workspace, repository=repository, secret=secret, events=EVENTS)
-    client, base = client_for(workspace.connection), _endpoint(workspace, repository)
+    client, where = client_for(workspace.connection), _where(workspace, repository)
     try:
-        created = client.post(base, {
-            "description": "Strata knowledge layers", "url": f"{settings.PUBLIC_URL}/webhooks/bitbucket/{hook.pk}/",
-            "active": True, "events": EVENTS, "secret": secret,
-        })
+        created = endpoints.hook_create(
+            client, *where, description="Strata knowledge layers", url=f"{settings.PUBLIC_URL}/webhooks/bitbucket/{hook.pk}/",
+            events=EVENTS, secret=secret,
+        )
     except BitbucketError as exc:
-        log.warning("bitbucket.webhook.register-failed", extra={"endpoint": base, "error": exc.message})
+        log.warning("bitbucket.webhook.register-failed", extra={"endpoint": where, "error": exc.message})
         try:
-            _delete_remote(client, base, [hook])  # in case it was created after all
+            _delete_remote(client, where, [hook])  # in case it was created after all
         except BitbucketError:
             pass
         hook.delete()
         return None
     if not Hook.objects.filter(pk=hook.pk).update(bitbucket_uuid=created.get("uuid", "")):
         # Disconnected meanwhile and our row is gone: take the new hook back down.
-        _delete_remote(client, base, [hook])
+        _delete_remote(client, where, [hook])
         return None
-    log.info("bitbucket.webhook.registered", extra={"endpoint": base})
+    log.info("bitbucket.webhook.registered", extra={"endpoint": where})
     return hook
 
 
@@ -109,7 +109,7 @@ def hooks_remove(*, workspace_id: int | None = None, repository_ids: list[int] |
     hooks = list(hooks.select_related("workspace__connection", "repository"))
     for hook in hooks:
         try:
-            _delete_remote(client_for(hook.workspace.connection), _endpoint(hook.workspace, hook.repository), [hook])
+            _delete_remote(client_for(hook.workspace.connection), _where(hook.workspace, hook.repository), [hook])
         except BitbucketError as exc:
             # Our rows go regardless; a hook left on Bitbucket now points at a 404.
             log.warning("bitbucket.webhook.remove-failed", extra={"hook": str(hook.pk), "error": exc.message})

@@ -1,4 +1,7 @@
-"""The one Bitbucket HTTP client: auth, token refresh, retries with back-off, pagination."""
+"""The one Bitbucket HTTP client: auth, token refresh, retries with back-off, pagination.
+
+It knows no endpoint: the paths live in `integrations.bitbucket.endpoints`.
+"""
 from __future__ import annotations
 
 import logging
@@ -154,10 +157,6 @@ class BitbucketClient:
             yield from body.get("values", [])
             url = body.get("next")
             page_params = None  # `next` carries every parameter already
-
-    def archive(self, workspace: str, repo_slug: str, commit: str) -> requests.Response:
-        """The commit's .tar.gz as a streamed response (the caller closes it)."""
-        return self.request("GET", f"{self.web_url}/{workspace}/{repo_slug}/get/{commit}.tar.gz", stream=True)
 
     # -- machinery --------------------------------------------------------------------------
     def _url(self, path_or_url: str) -> str:

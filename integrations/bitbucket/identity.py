@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from integrations.bitbucket import endpoints
 from integrations.bitbucket.client import BitbucketClient
 from integrations.bitbucket.errors import BitbucketError, BitbucketPermissionError
 
 
 @dataclass(frozen=True)
 class Identity:
-    profile: dict            # /2.0/user: uuid, account_id, nickname, display_name…
+    profile: dict            # the current user: uuid, account_id, nickname, display_name…
     verified_email: str      # "" when Bitbucket lists no confirmed address (or may not tell)
 
 
@@ -23,11 +24,11 @@ def confirmed_email(addresses: list[dict]) -> str:
 def identity_fetch(client: BitbucketClient) -> Identity:
     """Read the account, then its addresses. A consumer without the `email` scope gets a 403 on
     the second: the account is still known, with no verified address."""
-    profile = client.get("/2.0/user")
+    profile = endpoints.current_user(client)
     if not isinstance(profile.get("uuid"), str) or not profile["uuid"]:
-        raise BitbucketError("Bitbucket did not say which account this is (no uuid in /2.0/user).")
+        raise BitbucketError(f"Bitbucket did not say which account this is (no uuid in {endpoints.USER}).")
     try:
-        addresses = list(client.paginate("/2.0/user/emails"))
+        addresses = list(endpoints.user_emails(client))
     except BitbucketPermissionError:
         addresses = []
     return Identity(profile=profile, verified_email=confirmed_email(addresses))

@@ -7,9 +7,11 @@ the README say the same; tests run the product on a sandbox consumer with exactl
 """
 from __future__ import annotations
 
+from integrations.bitbucket.endpoints import USER, USER_WORKSPACES
+
 # OAuth consumer permissions (fixed on the consumer; Bitbucket's consent page lists them).
 OAUTH_SCOPES: dict[str, str] = {
-    "account": "Account: Read (your account, /2.0/user, and the workspaces you belong to, /2.0/user/workspaces)",
+    "account": f"Account: Read (your account, {USER}, and the workspaces you belong to, {USER_WORKSPACES})",
     "email": "Account: Email (your confirmed e-mail address, to sign you up with Bitbucket)",
     "repository": "Repositories: Read (repository listings, the main branch's head and its archive)",
     "webhook": "Webhooks: Read and write (our hooks: added when you link a workspace or create a layer, "

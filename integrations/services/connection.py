@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from integrations.bitbucket import endpoints
 from integrations.bitbucket.client import BasicCredentials, BitbucketClient
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError, BitbucketPermissionError
 from integrations.models import Connection, Workspace
@@ -17,10 +18,8 @@ from integrations.signals import connection_restored
 log = logging.getLogger("bitbucket.connection")
 
 # What an API token must carry for Strata to work, probed in this order on Connect.
-API_TOKEN_PROBES = (
-    ("read:user:bitbucket", "/2.0/user"),
-    ("read:workspace:bitbucket", "/2.0/user/workspaces"),
-)
+API_TOKEN_USER_SCOPE = "read:user:bitbucket"
+API_TOKEN_WORKSPACE_SCOPE = "read:workspace:bitbucket"
 API_TOKEN_REPOSITORY_SCOPE = "read:repository:bitbucket"
 
 
@@ -83,15 +82,13 @@ def connection_connect_api_token(*, user: AbstractBaseUser, email: str, token: s
     client = BitbucketClient(BasicCredentials(email, token))
     verified: list[str] = []
     try:
-        profile: dict = {}
-        for scope, path in API_TOKEN_PROBES:
-            body = client.get(path, params={"pagelen": 1} if "workspaces" in path else None)
-            profile = profile or body
-            verified.append(scope)
-            if "workspaces" in path and body.get("values"):
-                slug = body["values"][0]["workspace"]["slug"]
-                client.get(f"/2.0/repositories/{slug}", params={"pagelen": 1})
-                verified.append(API_TOKEN_REPOSITORY_SCOPE)
+        profile = endpoints.current_user(client)
+        verified.append(API_TOKEN_USER_SCOPE)
+        accesses = list(endpoints.user_workspaces(client, first=1))
+        verified.append(API_TOKEN_WORKSPACE_SCOPE)
+        if accesses:
+            list(endpoints.repositories(client, accesses[0]["workspace"]["slug"], first=1))
+            verified.append(API_TOKEN_REPOSITORY_SCOPE)
     except BitbucketAuthError as exc:
         raise ConnectionRefused(
             "Bitbucket did not accept this e-mail and API token. Check both and try again."

@@ -10,6 +10,7 @@ from django.utils.dateparse import parse_datetime
 
 from config.inputs import fit
 from core.jobs import enqueue
+from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.deletion import repositories_purge
@@ -56,7 +57,7 @@ def _confirmed_gone(client, workspace: Workspace, missing: list[Repository]) -> 
     try:
         ours = any(
             access.get("workspace", {}).get("uuid") == workspace.uuid
-            for access in client.paginate("/2.0/user/workspaces")
+            for access in endpoints.user_workspaces(client)
         )
         if not ours:
             Workspace.objects.filter(pk=workspace.pk, status=Workspace.Status.ACTIVE).update(
@@ -66,7 +67,7 @@ def _confirmed_gone(client, workspace: Workspace, missing: list[Repository]) -> 
         gone = []
         for repo in missing:
             try:
-                client.get(f"/2.0/repositories/{workspace.uuid}/{repo.uuid}")
+                endpoints.repository(client, workspace.uuid, repo.uuid)
             except BitbucketNotFound:
                 gone.append(repo.pk)
         return gone
@@ -83,7 +84,7 @@ def repositories_sync(*, workspace_id: int) -> None:
     client = client_for(workspace.connection)
     try:
         # Address the workspace by UUID: it survives a rename of the slug.
-        listing = list(client.paginate(f"/2.0/repositories/{workspace.uuid}", {"role": "member"}))
+        listing = list(endpoints.repositories(client, workspace.uuid, role="member"))
     except BitbucketError as exc:
         Workspace.objects.filter(pk=workspace_id).update(
             repositories_error=f"Loading repositories failed; nothing was changed. {exc.message}"
@@ -112,7 +113,7 @@ def repository_refresh(*, repository_id: int) -> Repository | None:
     repo = Repository.objects.select_related("workspace__connection").get(pk=repository_id)
     client = client_for(repo.workspace.connection)
     try:
-        data = client.get(f"/2.0/repositories/{repo.workspace.uuid}/{repo.uuid}")
+        data = endpoints.repository(client, repo.workspace.uuid, repo.uuid)
     except BitbucketNotFound:
         return None
     fields = _fields(data if isinstance(data, dict) else {})

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from config.inputs import fit
+from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError, BitbucketPermissionError
 from integrations.models import Connection, Workspace
 from integrations.services.tokens import client_for, connection_mark_reconnect
@@ -42,7 +43,7 @@ def workspaces_sync(*, connection_id: int) -> None:
         return
     Connection.objects.filter(pk=connection_id).update(sync_state=Connection.SyncState.RUNNING, sync_error="")
     try:
-        listing = list(client_for(connection).paginate("/2.0/user/workspaces"))
+        listing = list(endpoints.user_workspaces(client_for(connection)))
     except BitbucketError as exc:
         if isinstance(exc, (BitbucketAuthError, BitbucketPermissionError)):
             # 401/403 mean "reconnect", never "you have no workspaces".

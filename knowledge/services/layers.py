@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.tokens import client_for
@@ -159,13 +160,11 @@ def _head_commit(client, repo: Repository) -> tuple[str, str]:
     The full name comes from this answer, not from our rows: a rename since the last refresh
     would otherwise send the archive request to a name that no longer exists.
     """
-    base = f"/2.0/repositories/{repo.workspace.uuid}/{repo.uuid}"
-    data = client.get(base)
+    data = endpoints.repository(client, repo.workspace.uuid, repo.uuid)
     branch = (data.get("mainbranch") or {}).get("name")
     if not branch:
         raise RepositoryEmpty()
-    head = client.get(f"{base}/refs/branches/{branch}")
-    return data.get("full_name") or repo.full_name, head["target"]["hash"]
+    return data.get("full_name") or repo.full_name, endpoints.branch_head(client, repo.workspace.uuid, repo.uuid, branch)
 
 
 def layer_build(*, layer_id: int) -> None:
@@ -224,7 +223,7 @@ def _reason(exc: Exception) -> str:
 
 def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: str, commit: str) -> dict:
     workspace_slug, repo_slug = full_name.split("/", 1)
-    response = client.archive(workspace_slug, repo_slug, commit)
+    response = endpoints.archive(client, workspace_slug, repo_slug, commit)
     expected = int(response.headers.get("Content-Length") or 0)
     previous = layer.summary.get("files") or 0  # a rebuild's best guess until the stream says more
     estimate = done = batch_chars = 0
