@@ -3,7 +3,8 @@ is committed.
 
 Each app keeps one helper per job in its own `jobs.py` (`layer_build_later(layer_id=…)`), built
 on `enqueue`; views, admin, handlers and services call those helpers, never `async_task` with a
-dotted string, so a renamed or mistyped task fails at import, not in a worker an hour later.
+dotted string, so a renamed or mistyped task fails as soon as its helper runs (in its test),
+not in a worker an hour later. Schedules, too, are made from the task function (`schedule_every`).
 """
 from __future__ import annotations
 
@@ -33,3 +34,13 @@ def enqueue(task: Callable[..., Any], *args: Any, name: str, on_commit: bool = T
         transaction.on_commit(send)
     else:
         send()
+
+
+def schedule_every(task: Callable[..., Any], *, minutes: int, name: str) -> None:
+    """Run `task` every `minutes` on every cluster; called after each migrate, so a changed period
+    or a renamed task replaces the stored schedule instead of adding a second one."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name=name, defaults={"func": task_path(task), "schedule_type": Schedule.MINUTES, "minutes": minutes}
+    )

@@ -11,9 +11,9 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
-from django_q.tasks import async_task
 
 from integrations.admin_deletion import EFFECT, DeletesThroughServices, Deletion, in_the_background, pks
+from integrations.jobs import repositories_sync_later, workspaces_sync_later
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.connection import connection_disconnect
 from integrations.services.deletion import deletion_counts
@@ -63,7 +63,7 @@ class ConnectionAdmin(MirrorAdmin):
     @admin.action(description="Refresh workspaces from Bitbucket")
     def refresh(self, request, queryset):
         for pk in queryset.filter(status=Connection.Status.CONNECTED).values_list("pk", flat=True):
-            async_task("integrations.tasks.sync_workspaces", pk, task_name=f"sync-workspaces-{pk}")
+            workspaces_sync_later(connection_id=pk)
         self.message_user(request, "Refresh enqueued.", messages.SUCCESS)
 
     def deletion(self, objs, *, label):
@@ -104,7 +104,7 @@ class WorkspaceAdmin(MirrorAdmin):
     @admin.action(description="Refresh repositories from Bitbucket")
     def refresh(self, request, queryset):
         for pk in queryset.filter(status=Workspace.Status.ACTIVE).values_list("pk", flat=True):
-            async_task("integrations.tasks.sync_repositories", pk, task_name=f"sync-repositories-{pk}")
+            repositories_sync_later(workspace_id=pk)
         self.message_user(request, "Refresh enqueued.", messages.SUCCESS)
 
     def deletion(self, objs, *, label):

@@ -4,12 +4,10 @@ from django.db.models.signals import post_migrate
 
 def _ensure_schedules(sender, **kwargs) -> None:
     """Sweep for deletions whose worker died, every few minutes, on every cluster."""
-    from django_q.models import Schedule
+    from core.jobs import schedule_every
+    from integrations.tasks import resume_disconnections
 
-    Schedule.objects.update_or_create(
-        name="resume-disconnections",
-        defaults={"func": "integrations.tasks.resume_disconnections", "schedule_type": Schedule.MINUTES, "minutes": 5},
-    )
+    schedule_every(resume_disconnections, minutes=5, name="resume-disconnections")
 
 
 class IntegrationsConfig(AppConfig):

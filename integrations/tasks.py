@@ -4,9 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from core.jobs import enqueue
+from integrations.jobs import connection_disconnect_later, repositories_delete_later, workspace_disconnect_later
 from integrations.models import Connection, Repository, Workspace
 from integrations.services import deletion
 from integrations.services.repositories import DELETE_BATCH, repositories_sync
@@ -49,13 +48,13 @@ def resume_disconnections(stalled_after_s: int = 600) -> int:
     cutoff = timezone.now() - timedelta(seconds=stalled_after_s)
     resumed = 0
     for pk in Connection.objects.filter(status=Connection.Status.DISCONNECTING, updated_at__lt=cutoff).values_list("pk", flat=True):
-        async_task("integrations.tasks.disconnect_connection", pk, task_name=f"disconnect-connection-{pk}")
+        connection_disconnect_later(connection_id=pk)
         resumed += 1
     stalled = Workspace.objects.filter(status=Workspace.Status.DISCONNECTING, updated_at__lt=cutoff).exclude(
         connection__status=Connection.Status.DISCONNECTING
     )
     for pk in stalled.values_list("pk", flat=True):
-        async_task("integrations.tasks.disconnect_workspace", pk, task_name=f"disconnect-workspace-{pk}")
+        workspace_disconnect_later(workspace_id=pk)
         resumed += 1
     deleting = Repository.objects.filter(status=Repository.Status.DELETING, updated_at__lt=cutoff).exclude(
         workspace__status=Workspace.Status.DISCONNECTING
@@ -63,7 +62,7 @@ def resume_disconnections(stalled_after_s: int = 600) -> int:
     ids = sorted(deleting.values_list("pk", flat=True))
     for start in range(0, len(ids), DELETE_BATCH):
         batch = ids[start:start + DELETE_BATCH]
-        enqueue(delete_repositories, batch, name=f"delete-repositories-{batch[0]}", on_commit=False)
+        repositories_delete_later(repository_ids=batch)
         resumed += 1
     # Touch them so the next sweep waits for this attempt before trying again.
     Repository.objects.filter(pk__in=ids).update(updated_at=timezone.now())

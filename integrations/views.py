@@ -10,10 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_q.tasks import async_task
 
 from config import inputs
 from integrations.forms import ApiTokenForm
+from integrations.jobs import workspaces_sync_later
 from integrations.models import Connection, Workspace
 from integrations.selectors import connection_for, workspaces_for
 from integrations.services.connection import ConnectionRefused, connection_connect_api_token, connection_disconnect
@@ -112,7 +112,7 @@ def workspaces_refresh(request: HttpRequest) -> HttpResponse:
     if connection.status == Connection.Status.CONNECTED:
         Connection.objects.filter(pk=connection.pk).update(
             sync_state=Connection.SyncState.RUNNING, sync_error="", updated_at=timezone.now())
-        async_task("integrations.tasks.sync_workspaces", connection.pk, task_name=f"sync-workspaces-{connection.pk}")
+        workspaces_sync_later(connection_id=connection.pk)
     if request.htmx:
         return render(request, "integrations/_workspaces.html", _workspaces_context(request))
     return redirect("integrations:workspaces")

@@ -3,12 +3,10 @@ from django.db.models.signals import post_migrate
 
 
 def _ensure_schedules(sender, **kwargs) -> None:
-    from django_q.models import Schedule
+    from core.jobs import schedule_every
+    from knowledge.tasks import resume_stalled_layers
 
-    Schedule.objects.update_or_create(
-        name="resume-stalled-layers",
-        defaults={"func": "knowledge.tasks.resume_stalled_layers", "schedule_type": Schedule.MINUTES, "minutes": 1},
-    )
+    schedule_every(resume_stalled_layers, minutes=1, name="resume-stalled-layers")
 
 
 def _build_waiting(sender, connection_id: int, **kwargs) -> None:

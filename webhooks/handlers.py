@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from core.jobs import enqueue
-from integrations import tasks as integration_tasks
 from integrations.bitbucket.errors import BitbucketAuthError
+from integrations.jobs import repositories_sync_later
 from integrations.models import VISIBLE_CONNECTION, Connection, Repository, Workspace
 from integrations.services.repositories import repository_refresh
 from knowledge.models import Generation, KnowledgeLayer
@@ -40,10 +39,6 @@ def pushed_branches(payload: dict) -> set[str]:
         if new.get("type") == "branch" and isinstance(name, str) and name:
             names.add(name)
     return names
-
-
-def _sync_repositories_later(workspace_id: int) -> None:
-    enqueue(integration_tasks.sync_repositories, workspace_id, name=f"sync-repositories-{workspace_id}")
 
 
 def _build_holds_push(layer: KnowledgeLayer, delivery: Delivery) -> bool:
@@ -80,7 +75,7 @@ def on_push(delivery: Delivery) -> Outcome:
     if repo is None:
         if not connected:
             return Delivery.Status.IGNORED, "an unknown repository, while Bitbucket refuses our connection"
-        _sync_repositories_later(workspace.pk)
+        repositories_sync_later(workspace_id=workspace.pk)
         return Delivery.Status.PROCESSED, "a repository not loaded yet: repositories sync queued"
     if repo.status == Repository.Status.DELETING:
         return Delivery.Status.IGNORED, "the repository is being deleted"
@@ -96,7 +91,7 @@ def on_push(delivery: Delivery) -> Outcome:
         return _rebuild_after_reconnect(layer, repo.mainbranch, branches)
     if fresh is None:
         # Deleted, or our access went: only a complete listing may prune it.
-        _sync_repositories_later(workspace.pk)
+        repositories_sync_later(workspace_id=workspace.pk)
         return Delivery.Status.PROCESSED, "Bitbucket no longer shows the repository: repositories sync queued"
     if not fresh.mainbranch or fresh.mainbranch not in branches:
         return Delivery.Status.PROCESSED, "the main branch did not move"

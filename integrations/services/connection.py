@@ -7,11 +7,11 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from integrations.bitbucket import endpoints
 from integrations.bitbucket.client import BasicCredentials, BitbucketClient
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError, BitbucketPermissionError
+from integrations.jobs import connection_disconnect_later, workspaces_sync_later
 from integrations.models import Connection, Workspace
 from integrations.signals import connection_restored
 
@@ -31,9 +31,7 @@ def _enqueue_workspace_sync(connection_id: int) -> None:
     # Link Workspace shows the refresh and keeps polling from now on, not only once a worker starts it.
     Connection.objects.filter(pk=connection_id).update(
         sync_state=Connection.SyncState.RUNNING, sync_error="", updated_at=timezone.now())
-    transaction.on_commit(
-        lambda: async_task("integrations.tasks.sync_workspaces", connection_id, task_name=f"sync-workspaces-{connection_id}")
-    )
+    workspaces_sync_later(connection_id=connection_id)
 
 
 def _save_connection(*, user: AbstractBaseUser, profile: dict, **fields) -> Connection:
@@ -110,6 +108,4 @@ def connection_disconnect(*, connection: Connection) -> None:
     )
     if updated:
         Workspace.objects.filter(connection=connection).update(status=Workspace.Status.DISCONNECTING, updated_at=timezone.now())
-        transaction.on_commit(
-            lambda: async_task("integrations.tasks.disconnect_connection", connection.pk, task_name=f"disconnect-connection-{connection.pk}")
-        )
+        connection_disconnect_later(connection_id=connection.pk)

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from config.inputs import fit
-from core.jobs import enqueue
 from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
+from integrations.jobs import repositories_delete_later
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.deletion import repositories_purge
 from integrations.services.tokens import client_for
@@ -160,13 +160,11 @@ def repositories_delete(*, repository_ids: Iterable[int]) -> int:
     The rows show Deleting at once (and leave the pages); a job removes the rest in chunks. A
     repository still on Bitbucket comes back, without a layer, at its workspace's next refresh.
     """
-    from integrations.tasks import delete_repositories  # the tasks module imports this one
-
     ids = sorted(Repository.objects.filter(pk__in=list(repository_ids)).exclude(status=Repository.Status.DELETING)
                  .values_list("pk", flat=True))
     Repository.objects.filter(pk__in=ids).update(status=Repository.Status.DELETING, updated_at=timezone.now())
     for start in range(0, len(ids), DELETE_BATCH):
         batch = ids[start:start + DELETE_BATCH]
-        enqueue(delete_repositories, batch, name=f"delete-repositories-{batch[0]}")
+        repositories_delete_later(repository_ids=batch)
     log.info("bitbucket.repositories.deleting", extra={"count": len(ids)})
     return len(ids)

@@ -6,11 +6,11 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from config.inputs import fit
 from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError, BitbucketPermissionError
+from integrations.jobs import repositories_sync_later, workspace_disconnect_later
 from integrations.models import Connection, Workspace
 from integrations.services.tokens import client_for, connection_mark_reconnect
 from integrations.signals import workspace_linked
@@ -24,9 +24,7 @@ def enqueue_repository_sync(workspace_id: int) -> None:
     # Marked now, in the caller's transaction: Link Workspace shows the listing as loading (and
     # keeps polling) from the moment it is asked for until the job ends (integrations.tasks).
     Workspace.objects.filter(pk=workspace_id).update(repositories_loading_since=timezone.now())
-    transaction.on_commit(
-        lambda: async_task("integrations.tasks.sync_repositories", workspace_id, task_name=f"sync-repositories-{workspace_id}")
-    )
+    repositories_sync_later(workspace_id=workspace_id)
 
 
 def workspaces_sync(*, connection_id: int) -> None:
@@ -129,7 +127,5 @@ def workspace_disconnect(*, workspace: Workspace) -> bool:
         status=Workspace.Status.DISCONNECTING, updated_at=timezone.now()
     )
     if updated:
-        transaction.on_commit(
-            lambda: async_task("integrations.tasks.disconnect_workspace", workspace.pk, task_name=f"disconnect-workspace-{workspace.pk}")
-        )
+        workspace_disconnect_later(workspace_id=workspace.pk)
     return bool(updated)

@@ -12,7 +12,6 @@ from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError
@@ -22,6 +21,7 @@ from knowledge.ingest.archive import ArchiveLimits, ArchiveRejected, ArchiveStat
 from knowledge.ingest.parse_helper import HelperFailed
 from knowledge.ingest.pipeline import Ingest, IngestOptions
 from knowledge.ingest.symbols import extractor_version
+from knowledge.jobs import layer_build_later, search_index_compact_later
 from knowledge.models import ContentChunk, Generation, KnowledgeLayer, LayerFile, Symbol
 from knowledge.selectors import serving_generation
 from knowledge.services.writer import (
@@ -51,10 +51,6 @@ class RepositoryEmpty(Exception):
 NOT_REQUEUED = (KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING, KnowledgeLayer.Status.DELETING)
 
 
-def _enqueue_build(layer_id: int) -> None:
-    transaction.on_commit(lambda: async_task("knowledge.tasks.build_layer", layer_id, task_name=f"build-layer-{layer_id}"))
-
-
 def layers_create(*, user, repository_ids: Iterable[int]) -> int:
     """Queue a layer for each chosen repository of the user's Active workspaces."""
     repos = Repository.objects.filter(
@@ -68,7 +64,7 @@ def layers_create(*, user, repository_ids: Iterable[int]) -> int:
         if created or layer_requeue(layer_id=layer.pk):
             queued += 1
             if created:
-                _enqueue_build(layer.pk)
+                layer_build_later(layer_id=layer.pk)
                 transaction.on_commit(lambda pk=repo.pk: layer_created.send(sender=KnowledgeLayer, repository_id=pk))
     return queued
 
@@ -79,7 +75,7 @@ def layer_requeue(*, layer_id: int) -> bool:
         status=KnowledgeLayer.Status.QUEUED, failure_reason="", files_done=0, rebuild_requested=False, updated_at=timezone.now()
     )
     if updated:
-        _enqueue_build(layer_id)
+        layer_build_later(layer_id=layer_id)
     else:
         KnowledgeLayer.objects.filter(pk=layer_id, status=KnowledgeLayer.Status.SYNCING).update(rebuild_requested=True)
     return bool(updated)
@@ -118,7 +114,7 @@ def layers_resume_stalled(*, stalled_after_s: int, lost_after_s: int) -> int:
     lost = list(KnowledgeLayer.objects.filter(status=KnowledgeLayer.Status.QUEUED, updated_at__lt=lost_cutoff).values_list("pk", flat=True))
     for layer_id in lost:
         KnowledgeLayer.objects.filter(pk=layer_id).update(updated_at=timezone.now())
-        _enqueue_build(layer_id)
+        layer_build_later(layer_id=layer_id)
     return len(stalled) + len(lost)
 
 
@@ -321,7 +317,7 @@ def _activate(layer: KnowledgeLayer, generation: Generation, stats: dict) -> Non
         return
     for old in Generation.objects.filter(layer=layer).exclude(pk=generation.pk).values_list("pk", flat=True):
         generation_purge(generation_id=old)
-    async_task("knowledge.tasks.compact_search_index", task_name="compact-search-index")
+    search_index_compact_later()
     log.info("knowledge.layer.built", extra={"layer": layer.pk, "files": stats["files"]})
 
 

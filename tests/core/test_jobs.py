@@ -35,3 +35,16 @@ def test_enqueue_waits_for_the_commit_and_a_rollback_queues_nothing(monkeypatch)
         jobs.enqueue(tasks.sync_workspaces, 8, name="sync-workspaces-8")
         raise RuntimeError("rolled back")
     assert len(sent) == 1
+
+
+@pytest.mark.django_db
+def test_the_sweeps_are_scheduled_by_their_task_functions_and_a_new_period_replaces_the_old():
+    from django_q.models import Schedule
+
+    from knowledge import tasks as knowledge_tasks
+
+    stored = dict(Schedule.objects.values_list("name", "func"))
+    assert stored["resume-disconnections"] == "integrations.tasks.resume_disconnections"
+    assert stored["resume-stalled-layers"] == "knowledge.tasks.resume_stalled_layers"
+    jobs.schedule_every(knowledge_tasks.resume_stalled_layers, minutes=7, name="resume-stalled-layers")
+    assert list(Schedule.objects.filter(name="resume-stalled-layers").values_list("minutes", flat=True)) == [7]
