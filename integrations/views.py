@@ -13,11 +13,10 @@ from django.views.decorators.http import require_POST
 
 from config import inputs
 from integrations.forms import ApiTokenForm
-from integrations.jobs import workspaces_sync_later
 from integrations.models import Connection, Workspace
 from integrations.selectors import connection_for, workspaces_for
 from integrations.services.connection import ConnectionRefused, connection_connect_api_token, connection_disconnect
-from integrations.services.workspaces import workspace_disconnect, workspaces_link
+from integrations.services.workspaces import workspace_disconnect, workspaces_link, workspaces_refresh
 
 
 def _index_page(request: HttpRequest, token_form: ApiTokenForm, status: int = 200) -> HttpResponse:
@@ -105,14 +104,11 @@ def workspaces_partial(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def workspaces_refresh(request: HttpRequest) -> HttpResponse:
+def workspaces_refresh_view(request: HttpRequest) -> HttpResponse:
     connection = connection_for(user=request.user)
     if connection is None:
         raise Http404
-    if connection.status == Connection.Status.CONNECTED:
-        Connection.objects.filter(pk=connection.pk).update(
-            sync_state=Connection.SyncState.RUNNING, sync_error="", updated_at=timezone.now())
-        workspaces_sync_later(connection_id=connection.pk)
+    workspaces_refresh(connection=connection)
     if request.htmx:
         return render(request, "integrations/_workspaces.html", _workspaces_context(request))
     return redirect("integrations:workspaces")

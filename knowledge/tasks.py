@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
 
 from knowledge.services import layer_deletion
 from knowledge.services.layers import layer_build, layers_resume_stalled
+from knowledge.services.writer import search_index_compact
 
 
 def build_layer(layer_id: int) -> None:
@@ -25,8 +25,4 @@ def resume_stalled_layers() -> int:
 
 
 def compact_search_index() -> None:
-    """Merge the search indexes' pending lists (PostgreSQL GIN) so searches stop scanning them."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for index in ("contentchunk_text_trgm", "symbol_name_trgm", "layerfile_path_trgm"):
-                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+    search_index_compact()

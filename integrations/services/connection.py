@@ -11,8 +11,9 @@ from django.utils import timezone
 from integrations.bitbucket import endpoints
 from integrations.bitbucket.client import BasicCredentials, BitbucketClient
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError, BitbucketPermissionError
-from integrations.jobs import connection_disconnect_later, workspaces_sync_later
+from integrations.jobs import connection_disconnect_later
 from integrations.models import Connection, Workspace
+from integrations.services.workspaces import workspaces_refresh
 from integrations.signals import connection_restored
 
 log = logging.getLogger("bitbucket.connection")
@@ -25,13 +26,6 @@ API_TOKEN_REPOSITORY_SCOPE = "read:repository:bitbucket"
 
 class ConnectionRefused(Exception):
     """Connecting failed; the message says why in words a person understands."""
-
-
-def _enqueue_workspace_sync(connection_id: int) -> None:
-    # Link Workspace shows the refresh and keeps polling from now on, not only once a worker starts it.
-    Connection.objects.filter(pk=connection_id).update(
-        sync_state=Connection.SyncState.RUNNING, sync_error="", updated_at=timezone.now())
-    workspaces_sync_later(connection_id=connection_id)
 
 
 def _save_connection(*, user: AbstractBaseUser, profile: dict, **fields) -> Connection:
@@ -57,7 +51,7 @@ def _save_connection(*, user: AbstractBaseUser, profile: dict, **fields) -> Conn
         for name, value in fields.items():
             setattr(connection, name, value)
         connection.save()
-        _enqueue_workspace_sync(connection.pk)
+        workspaces_refresh(connection=connection)
         if restored:
             transaction.on_commit(lambda: connection_restored.send(sender=Connection, connection_id=connection.pk))
     log.info("bitbucket.connection.connected", extra={"connection": connection.pk, "method": connection.auth_method})

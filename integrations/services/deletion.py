@@ -10,14 +10,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
+from integrations.jobs import connection_disconnect_later, repositories_delete_later, workspace_disconnect_later
 from integrations.models import Connection, Repository, Workspace
 
 log = logging.getLogger("bitbucket.deletion")
+
+DELETE_BATCH = 500  # repositories per deletion job, so each job's list stays a short IN (…)
 
 
 @dataclass(frozen=True)
@@ -137,3 +142,30 @@ def connection_purge(*, connection_id: int) -> int:
             connection.delete()
     log.info("bitbucket.connection.purged", extra={"connection": connection_id, "rows": total})
     return total
+
+
+def deletions_resume(*, stalled_after_s: int) -> int:
+    """Queue again the deletions whose worker died: they pick up where the last chunk ended."""
+    cutoff = timezone.now() - timedelta(seconds=stalled_after_s)
+    resumed = 0
+    for pk in Connection.objects.filter(status=Connection.Status.DISCONNECTING, updated_at__lt=cutoff).values_list("pk", flat=True):
+        connection_disconnect_later(connection_id=pk)
+        resumed += 1
+    stalled = Workspace.objects.filter(status=Workspace.Status.DISCONNECTING, updated_at__lt=cutoff).exclude(
+        connection__status=Connection.Status.DISCONNECTING
+    )
+    for pk in stalled.values_list("pk", flat=True):
+        workspace_disconnect_later(workspace_id=pk)
+        resumed += 1
+    deleting = Repository.objects.filter(status=Repository.Status.DELETING, updated_at__lt=cutoff).exclude(
+        workspace__status=Workspace.Status.DISCONNECTING
+    )
+    ids = sorted(deleting.values_list("pk", flat=True))
+    for start in range(0, len(ids), DELETE_BATCH):
+        repositories_delete_later(repository_ids=ids[start:start + DELETE_BATCH])
+        resumed += 1
+    # Touch them so the next sweep waits for this attempt before trying again.
+    Repository.objects.filter(pk__in=ids).update(updated_at=timezone.now())
+    Workspace.objects.filter(status=Workspace.Status.DISCONNECTING, updated_at__lt=cutoff).update(updated_at=timezone.now())
+    Connection.objects.filter(status=Connection.Status.DISCONNECTING, updated_at__lt=cutoff).update(updated_at=timezone.now())
+    return resumed

@@ -13,14 +13,11 @@ from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
 from integrations.jobs import repositories_delete_later
 from integrations.models import Connection, Repository, Workspace
-from integrations.services.deletion import repositories_purge
+from integrations.services.deletion import DELETE_BATCH, repositories_purge
 from integrations.services.tokens import client_for
 from integrations.services.workspaces import ACCESS_LOST
 
 log = logging.getLogger("bitbucket.repositories")
-
-DELETE_BATCH = 500  # repositories per deletion job, so each job's list stays a short IN (…)
-
 
 def _fields(data: dict) -> dict:
     """Our columns from Bitbucket's repository object, whatever odd values it holds."""

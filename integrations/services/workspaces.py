@@ -10,7 +10,7 @@ from django.utils import timezone
 from config.inputs import fit
 from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError, BitbucketPermissionError
-from integrations.jobs import repositories_sync_later, workspace_disconnect_later
+from integrations.jobs import repositories_sync_later, workspace_disconnect_later, workspaces_sync_later
 from integrations.models import Connection, Workspace
 from integrations.services.tokens import client_for, connection_mark_reconnect
 from integrations.signals import workspace_linked
@@ -25,6 +25,18 @@ def enqueue_repository_sync(workspace_id: int) -> None:
     # keeps polling) from the moment it is asked for until the job ends (integrations.tasks).
     Workspace.objects.filter(pk=workspace_id).update(repositories_loading_since=timezone.now())
     repositories_sync_later(workspace_id=workspace_id)
+
+
+def workspaces_refresh(*, connection: Connection) -> bool:
+    """Read the connection's workspaces again (Refresh on Link Workspace, and on connecting): the
+    page shows Refreshing, and keeps polling, from now until the job has applied the listing, not
+    only once a worker starts it. Only a Connected connection is asked."""
+    if connection.status != Connection.Status.CONNECTED:
+        return False
+    Connection.objects.filter(pk=connection.pk).update(
+        sync_state=Connection.SyncState.RUNNING, sync_error="", updated_at=timezone.now())
+    workspaces_sync_later(connection_id=connection.pk)
+    return True
 
 
 def workspaces_sync(*, connection_id: int) -> None:

@@ -1,4 +1,4 @@
-"""Writing one generation's rows in batches as the archive streams in, and removing generations."""
+"""A generation's rows: written in batches as the archive streams in, removed, and their indexes compacted."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -247,3 +247,11 @@ def generation_purge(*, generation_id: int) -> None:
     for model in (Symbol, ContentChunk, Dependency, SkippedFile, Doc, LayerFile):
         delete_in_chunks(model._base_manager.filter(generation_id=generation_id))
     Generation.objects.filter(pk=generation_id).delete()
+
+
+def search_index_compact() -> None:
+    """Merge the search indexes' pending lists (PostgreSQL GIN) so searches stop scanning them."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for index in ("contentchunk_text_trgm", "symbol_name_trgm", "layerfile_path_trgm"):
+                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])

@@ -8,10 +8,28 @@ from django_q.models import Task
 
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.connection import connection_disconnect
-from integrations.services.workspaces import workspace_disconnect, workspaces_link
+from integrations.services.deletion import deletions_resume
+from integrations.services.workspaces import workspace_disconnect, workspaces_link, workspaces_refresh
 from tests.queued import queued_after_commit
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_refresh_queues_the_workspace_sync(acme):
+    connection = acme.connection
+    Connection.objects.filter(pk=connection.pk).update(synced_at=None)
+    with queued_after_commit("integrations.tasks.sync_workspaces") as jobs:
+        assert workspaces_refresh(connection=connection)
+    assert jobs == [f"sync-workspaces-{connection.pk}"]
+    connection.refresh_from_db()
+    assert connection.sync_state == Connection.SyncState.IDLE and connection.synced_at is not None
+
+
+def test_refresh_of_a_connection_to_reconnect_queues_nothing(acme):
+    Connection.objects.update(status=Connection.Status.RECONNECT)
+    before = Task.objects.count()
+    assert not workspaces_refresh(connection=Connection.objects.get())
+    assert Task.objects.count() == before and Connection.objects.get().sync_state == Connection.SyncState.IDLE
 
 
 def test_linking_queues_the_repository_sync(acme):
@@ -36,6 +54,14 @@ def test_disconnecting_bitbucket_queues_the_connections_deletion(acme):
         connection_disconnect(connection=connection)
     assert jobs == [f"disconnect-connection-{connection.pk}"]
     assert not Connection.objects.exists() and not Workspace.objects.exists()
+
+
+def test_the_sweep_queues_a_stalled_deletion_again(acme):
+    Workspace.objects.filter(pk=acme.pk).update(status=Workspace.Status.DISCONNECTING, updated_at="2000-01-01T00:00:00Z")
+    with queued_after_commit("integrations.tasks.disconnect_workspace") as jobs:
+        assert deletions_resume(stalled_after_s=600) == 1
+    assert jobs == [f"disconnect-workspace-{acme.pk}"]
+    assert not Repository.objects.filter(workspace=acme).exists()
 
 
 def test_a_rolled_back_disconnect_queues_nothing_and_deletes_nothing(acme):
