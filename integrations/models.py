@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.crypto import EncryptedTextField
@@ -69,6 +70,27 @@ class Connection(models.Model):
 VISIBLE_CONNECTION = (Connection.Status.CONNECTED, Connection.Status.RECONNECT)
 
 
+class WorkspaceQuerySet(models.QuerySet):
+    """Who sees which workspace, defined once. Repositories, layers and generations reach their
+    workspace through a relation and pass its path as `via` ("repository__workspace__")."""
+
+    @staticmethod
+    def visible_q(user, *, via: str = "") -> Q:
+        """The workspaces `user` may see: those of their own Bitbucket connection, in any state."""
+        return Q(**{f"{via}connection__user": user})
+
+    @staticmethod
+    def linked_q(*, via: str = "") -> Q:
+        """Linked (Active) workspaces whose connection stands: Connected, or waiting to be reconnected."""
+        return Q(**{f"{via}status": Workspace.Status.ACTIVE, f"{via}connection__status__in": VISIBLE_CONNECTION})
+
+    def visible_to(self, user) -> WorkspaceQuerySet:
+        return self.filter(self.visible_q(user))
+
+    def linked(self) -> WorkspaceQuerySet:
+        return self.filter(self.linked_q())
+
+
 class Workspace(models.Model):
     """A Bitbucket workspace the connection can (or could) see; linked ones are Active."""
 
@@ -94,12 +116,28 @@ class Workspace(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = WorkspaceQuerySet.as_manager()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["connection", "uuid"], name="workspace_unique_per_connection")]
         ordering = ["name"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
+
+
+class RepositoryQuerySet(models.QuerySet):
+    @staticmethod
+    def visible_q(user, *, via: str = "") -> Q:
+        """The repositories `user` may read (and all that hangs off them: layers, files, search):
+        those of their linked workspaces, unless being deleted. `via` is the path from another
+        model ("repository__")."""
+        workspace = f"{via}workspace__"
+        return (WorkspaceQuerySet.visible_q(user, via=workspace) & WorkspaceQuerySet.linked_q(via=workspace)
+                & Q(**{f"{via}status": Repository.Status.LISTED}))
+
+    def visible_to(self, user) -> RepositoryQuerySet:
+        return self.filter(self.visible_q(user))
 
 
 class Repository(models.Model):
@@ -124,6 +162,8 @@ class Repository(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.LISTED, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RepositoryQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "repositories"

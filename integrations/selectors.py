@@ -1,10 +1,10 @@
-"""Reads of the integrations app, always scoped to one user."""
+"""Reads of the integrations app, always scoped to one user (`visible_to`, defined on the querysets)."""
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
 from config import inputs
-from integrations.models import VISIBLE_CONNECTION, Connection, Repository, Workspace
+from integrations.models import Connection, Repository, Workspace
 
 
 def connection_for(*, user) -> Connection | None:
@@ -13,7 +13,7 @@ def connection_for(*, user) -> Connection | None:
 
 def workspaces_for(*, user) -> QuerySet[Workspace]:
     return (
-        Workspace.objects.filter(connection__user=user)
+        Workspace.objects.visible_to(user)
         .annotate(repository_count=Count("repositories"))
         .order_by("name", "slug")
     )
@@ -21,12 +21,7 @@ def workspaces_for(*, user) -> QuerySet[Workspace]:
 
 def repositories_for(*, user, query: str = "", workspace_slug: str = "") -> QuerySet[Repository]:
     """Repositories of the user's Active workspaces, optionally filtered."""
-    repos = Repository.objects.filter(
-        workspace__connection__user=user,
-        workspace__status=Workspace.Status.ACTIVE,
-        workspace__connection__status__in=VISIBLE_CONNECTION,
-        status=Repository.Status.LISTED,
-    ).select_related("workspace")
+    repos = Repository.objects.visible_to(user).select_related("workspace")
     query, workspace_slug = inputs.text(query), inputs.text(workspace_slug)
     if workspace_slug:
         repos = repos.filter(workspace__slug=workspace_slug)

@@ -132,7 +132,7 @@ def workspaces_link_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def workspace_disconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
     # Scoped to the signed-in user: another user's workspace id is a 404, never a 403 or a leak.
-    workspace = get_object_or_404(Workspace, pk=pk, connection__user=request.user)
+    workspace = get_object_or_404(Workspace.objects.visible_to(request.user), pk=pk)
     if request.method == "POST":
         if workspace_disconnect(workspace=workspace):
             messages.success(request, f"Disconnecting {workspace.name}: its repository data and knowledge layers are being permanently deleted.")

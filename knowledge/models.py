@@ -8,8 +8,21 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 
-from integrations.models import Repository
+from integrations.models import Repository, RepositoryQuerySet
+
+
+class KnowledgeLayerQuerySet(models.QuerySet):
+    @staticmethod
+    def visible_q(user, *, via: str = "") -> Q:
+        """The layers of the repositories `user` may read (`Repository.objects.visible_to`), but
+        for those being deleted (gone for the user at once). `via` is the path from a generation."""
+        deleting = Q(**{f"{via}status": KnowledgeLayer.Status.DELETING})
+        return RepositoryQuerySet.visible_q(user, via=f"{via}repository__") & ~deleting
+
+    def visible_to(self, user) -> KnowledgeLayerQuerySet:
+        return self.filter(self.visible_q(user))
 
 
 class KnowledgeLayer(models.Model):
@@ -36,6 +49,8 @@ class KnowledgeLayer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = KnowledgeLayerQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"Layer of {self.repository.full_name}"
 
@@ -46,6 +61,16 @@ class KnowledgeLayer(models.Model):
         if not self.files_total:
             return None
         return min(100, self.files_done * 100 // self.files_total)
+
+
+class GenerationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> GenerationQuerySet:
+        """The generations of the layers `user` may see (`KnowledgeLayer.objects.visible_to`)."""
+        return self.filter(KnowledgeLayerQuerySet.visible_q(user, via="layer__"))
+
+    def serving(self) -> GenerationQuerySet:
+        """The generation each layer serves right now (built, and the one its layer points at)."""
+        return self.filter(status=Generation.Status.READY, number=F("layer__active_generation"))
 
 
 class Generation(models.Model):
@@ -62,6 +87,8 @@ class Generation(models.Model):
     bytes_read = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GenerationQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["layer", "number"], name="generation_number_unique")]

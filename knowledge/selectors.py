@@ -1,25 +1,18 @@
-"""Reads of the knowledge app, always scoped to one user."""
+"""Reads of the knowledge app, always scoped to one user (`visible_to`, defined on the querysets)."""
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from integrations.models import VISIBLE_CONNECTION, Repository, Workspace
 from knowledge.models import ApiToken, ContentChunk, Generation, KnowledgeLayer, LayerFile
 
 
-def _owned_by(user) -> QuerySet[KnowledgeLayer]:
-    """The user's layers in Active workspaces, without those being deleted (gone for the user)."""
-    return KnowledgeLayer.objects.filter(
-        repository__workspace__connection__user=user,
-        repository__workspace__status=Workspace.Status.ACTIVE,
-        repository__workspace__connection__status__in=VISIBLE_CONNECTION,
-        repository__status=Repository.Status.LISTED,
-    ).exclude(status=KnowledgeLayer.Status.DELETING)
-
-
 def layers_for(*, user) -> QuerySet[KnowledgeLayer]:
-    return _owned_by(user).select_related("repository__workspace__connection").order_by("repository__full_name")
+    return (
+        KnowledgeLayer.objects.visible_to(user)
+        .select_related("repository__workspace__connection")
+        .order_by("repository__full_name")
+    )
 
 
 def layer_for(*, user, layer_id: int) -> KnowledgeLayer:
@@ -32,7 +25,7 @@ def layer_for(*, user, layer_id: int) -> KnowledgeLayer:
 
 def layer_status_for(*, user, layer_id: int) -> KnowledgeLayer:
     """Only what the live status shows, in one query (the page polls it every second), or 404."""
-    layer = _owned_by(user).filter(pk=layer_id).only(
+    layer = KnowledgeLayer.objects.visible_to(user).filter(pk=layer_id).only(
         "status", "failure_reason", "files_done", "files_total", "active_generation", "rebuild_requested",
     ).first()
     if layer is None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from integrations.bitbucket.errors import BitbucketAuthError
 from integrations.jobs import repositories_sync_later
-from integrations.models import VISIBLE_CONNECTION, Connection, Repository, Workspace
+from integrations.models import Connection, Repository, Workspace
 from integrations.services.repositories import repository_refresh
 from knowledge.models import Generation, KnowledgeLayer
 from knowledge.services.layers import layer_requeue
@@ -63,9 +63,7 @@ def on_push(delivery: Delivery) -> Outcome:
     main branch) is read afresh through the API, and the rebuild fetches the content.
     """
     repo_uuid = _dict(delivery.payload.get("repository")).get("uuid")
-    workspace = Workspace.objects.filter(
-        pk=delivery.hook.workspace_id, status=Workspace.Status.ACTIVE, connection__status__in=VISIBLE_CONNECTION
-    ).select_related("connection").first()
+    workspace = Workspace.objects.linked().filter(pk=delivery.hook.workspace_id).select_related("connection").first()
     if workspace is None:
         return Delivery.Status.IGNORED, "the workspace is not linked"
     if not isinstance(repo_uuid, str) or not repo_uuid:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Length
 
-from integrations.models import VISIBLE_CONNECTION, Repository, Workspace
 from knowledge.models import ContentChunk, Generation, LayerFile, Symbol
 from knowledge.search.excerpts import Excerpt, LineBook, segments, windows
 from knowledge.search.matching import LineMatcher, text_condition
@@ -123,14 +122,7 @@ class Listing:
 
 def active_generations(*, user) -> QuerySet[Generation]:
     """The generation each of the user's layers serves right now."""
-    return Generation.objects.filter(
-        layer__repository__workspace__connection__user=user,
-        layer__repository__workspace__status=Workspace.Status.ACTIVE,
-        layer__repository__workspace__connection__status__in=VISIBLE_CONNECTION,
-        layer__repository__status=Repository.Status.LISTED,
-        status=Generation.Status.READY,
-        number=F("layer__active_generation"),
-    )
+    return Generation.objects.visible_to(user).serving()
 
 
 def layers_in_scope(*, user, scope: Scope) -> list[Layer]:

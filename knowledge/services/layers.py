@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError
-from integrations.models import Connection, Repository, Workspace
+from integrations.models import Connection, Repository
 from integrations.services.tokens import client_for
 from knowledge.ingest.archive import ArchiveLimits, ArchiveRejected, ArchiveStats, ArchiveTooLarge, ArchiveTruncated
 from knowledge.ingest.parse_helper import HelperFailed
@@ -53,10 +53,8 @@ NOT_REQUEUED = (KnowledgeLayer.Status.QUEUED, KnowledgeLayer.Status.SYNCING, Kno
 
 def layers_create(*, user, repository_ids: Iterable[int]) -> int:
     """Queue a layer for each chosen repository of the user's Active workspaces."""
-    repos = Repository.objects.filter(
-        pk__in=list(repository_ids), workspace__connection__user=user,
-        workspace__status=Workspace.Status.ACTIVE, workspace__connection__status=Connection.Status.CONNECTED,
-        status=Repository.Status.LISTED,
+    repos = Repository.objects.visible_to(user).filter(
+        pk__in=list(repository_ids), workspace__connection__status=Connection.Status.CONNECTED,
     )
     queued = 0
     for repo in repos:

@@ -129,8 +129,8 @@ def test_revoking_the_app_asks_for_reconnect_and_deletes_nothing(signed_in, conn
     assert len(bitbucket.requests_seen()) == seen
 
 
-def test_another_users_workspace_answers_404(signed_in, connected, client, make_user):
-    ws = Workspace.objects.first()
+def test_another_users_workspace_answers_404(signed_in, connected, client, make_user, user, connect_oauth):
+    ws = Workspace.objects.get(slug="acme")
     other = make_user("mallory@example.com")
     client.force_login(other)
     assert client.get(f"/integrations/bitbucket/workspaces/{ws.pk}/disconnect/").status_code == 404
@@ -139,6 +139,19 @@ def test_another_users_workspace_answers_404(signed_in, connected, client, make_
     ws.refresh_from_db()
     assert ws.status == Workspace.Status.INACTIVE
     assert ws.name not in client.get("/integrations/bitbucket/workspaces/").content.decode()
+    assert not Workspace.objects.visible_to(other).exists()
+
+    # Both link the same Bitbucket workspace (mallory as bob, a member of acme): each sees their own.
+    connect_oauth(client, user="bob")
+    theirs = Workspace.objects.get(connection__user=other, slug="acme")
+    link(client, theirs)
+    client.force_login(user)
+    link(client, ws)
+    assert Repository.objects.filter(workspace=ws).exists() and Repository.objects.filter(workspace=theirs).exists()
+    for person, own in ((user, ws), (other, theirs)):
+        assert set(Workspace.objects.visible_to(person).values_list("connection__user", flat=True)) == {person.pk}
+        assert set(Repository.objects.visible_to(person).values_list("workspace", flat=True)) == {own.pk}
+    assert client.get(f"/integrations/bitbucket/workspaces/{theirs.pk}/disconnect/").status_code == 404
 
 
 def test_more_than_100_workspaces_are_all_listed(signed_in, connected, bitbucket):

@@ -7,7 +7,7 @@ import tarfile
 
 import pytest
 
-from integrations.models import Repository
+from integrations.models import Repository, Workspace
 from knowledge import tasks
 from knowledge.models import Dependency, Generation, KnowledgeLayer, LayerFile, Symbol
 from knowledge.services.layers import layer_build, layer_requeue, layers_resume_stalled
@@ -76,14 +76,30 @@ def test_search_finds_a_function_and_links_to_its_line(signed_in, acme):
     assert 'id="L4"' in source and "create_app" in source
 
 
-def test_search_only_covers_the_users_own_layers(signed_in, acme, client, make_user):
+def test_search_only_covers_the_users_own_layers(signed_in, acme, client, make_user, user, connect_oauth):
     create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
     layer = KnowledgeLayer.objects.get()
-    client.force_login(make_user("eve@example.com"))
+    eve = make_user("eve@example.com")
+    client.force_login(eve)
     assert "acme/app.py" not in client.get("/search/", {"q": "create_app"}).content.decode()
     assert client.get(f"/knowledge/layers/{layer.pk}/").status_code == 404
     assert client.get(f"/knowledge/layers/{layer.pk}/files/acme/app.py").status_code == 404
     assert client.post(f"/knowledge/layers/{layer.pk}/retry/").status_code == 404
+    assert not KnowledgeLayer.objects.visible_to(eve).exists() and not Generation.objects.visible_to(eve).exists()
+
+    # eve builds a layer of the same repository through her own Bitbucket account (bob's): each
+    # of them sees their own layer only, in lists, search and by id.
+    connect_oauth(client, user="bob")
+    theirs = Workspace.objects.get(connection__user=eve, slug="acme")
+    client.post("/integrations/bitbucket/workspaces/link/", {"workspace": [theirs.pk]})
+    create_layer(client, Repository.objects.get(workspace=theirs, slug="api"))
+    eves = KnowledgeLayer.objects.get(repository__workspace=theirs)
+    for person, own in ((user, layer), (eve, eves)):
+        assert list(KnowledgeLayer.objects.visible_to(person)) == [own]
+        assert list(Generation.objects.visible_to(person).serving().values_list("layer", flat=True)) == [own.pk]
+    page = client.get("/search/", {"q": "create_app"}).content.decode()
+    assert f"/knowledge/layers/{eves.pk}/files/acme/app.py" in page and f"/knowledge/layers/{layer.pk}/" not in page
+    assert client.get(f"/knowledge/layers/{layer.pk}/").status_code == 404
 
 
 def test_a_rebuild_switches_generations_and_a_failed_one_keeps_the_previous(signed_in, acme, bitbucket):
