@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from config import inputs
+from core import inputs
 from integrations.models import Connection, Repository, Workspace
 
 

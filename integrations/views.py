@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from config import inputs
+from core import inputs
 from integrations.forms import ApiTokenForm
 from integrations.models import Connection, Workspace
 from integrations.selectors import connection_for, workspaces_for

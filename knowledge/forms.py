@@ -1,7 +1,7 @@
 """Forms of the knowledge pages."""
 from django import forms
 
-from config import inputs
+from core import inputs
 
 
 class ApiTokenForm(forms.Form):

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from config import inputs
+from core import inputs
 from knowledge.highlight import highlighted_lines
 from knowledge.links import bitbucket_file_url, bitbucket_repository_url
 from knowledge.models import Generation, KnowledgeLayer

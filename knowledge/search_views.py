@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
-from config import inputs
+from core import inputs
 from knowledge.cursors import BadCursor
 from knowledge.ingest.classify import language_named
 from knowledge.search import KINDS, QuerySyntaxError, Scope, parse, search_overview, search_results

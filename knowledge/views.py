@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from config import inputs
+from core import inputs
 from integrations.models import Connection, Workspace
 from integrations.selectors import connection_for, repositories_for, workspaces_for
 from knowledge.models import KnowledgeLayer

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config.inputs import fit
+from core.inputs import fit
 from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
 from integrations.jobs import repositories_delete_later

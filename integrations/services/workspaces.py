@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from config.inputs import fit
+from core.inputs import fit
 from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError, BitbucketPermissionError
 from integrations.jobs import repositories_sync_later, workspace_disconnect_later, workspaces_sync_later
