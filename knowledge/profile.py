@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from integrations.crypto import InvalidToken, decrypt, encrypt
 from knowledge.forms import ApiTokenForm
 from knowledge.selectors import api_token_for, api_tokens_for
-from knowledge.services.tokens import api_token_create, api_token_revoke
+from knowledge.services.api_tokens import api_token_create, api_token_revoke
 
 NEW_TOKEN = "profile.new-token"
 

@@ -15,8 +15,8 @@ from django.conf import settings
 from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
 from integrations.models import Connection, Repository, Workspace
+from integrations.services.credentials import client_for
 from integrations.services.deletion import delete_in_chunks
-from integrations.services.tokens import client_for
 from webhooks.models import Delivery, Hook
 
 log = logging.getLogger("bitbucket.webhook")

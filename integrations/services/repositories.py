@@ -13,8 +13,8 @@ from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
 from integrations.jobs import repositories_delete_later
 from integrations.models import Connection, Repository, Workspace
+from integrations.services.credentials import client_for
 from integrations.services.deletion import DELETE_BATCH, repositories_purge
-from integrations.services.tokens import client_for
 from integrations.services.workspaces import ACCESS_LOST
 
 log = logging.getLogger("bitbucket.repositories")

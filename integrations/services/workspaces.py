@@ -12,7 +12,7 @@ from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError, BitbucketPermissionError
 from integrations.jobs import repositories_sync_later, workspace_disconnect_later, workspaces_sync_later
 from integrations.models import Connection, Workspace
-from integrations.services.tokens import client_for, connection_mark_reconnect
+from integrations.services.credentials import client_for, connection_mark_reconnect
 from integrations.signals import workspace_linked
 
 log = logging.getLogger("bitbucket.workspaces")

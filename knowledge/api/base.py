@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from config.errors import json_error
 from knowledge.cursors import BadCursor
-from knowledge.services.tokens import api_token_authenticate
+from knowledge.services.api_tokens import api_token_authenticate
 
 
 class BadParameter(ValueError):

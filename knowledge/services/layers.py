@@ -16,7 +16,7 @@ from django.utils import timezone
 from integrations.bitbucket import endpoints
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError
 from integrations.models import Connection, Repository
-from integrations.services.tokens import client_for
+from integrations.services.credentials import client_for
 from knowledge.ingest.archive import ArchiveLimits, ArchiveRejected, ArchiveStats, ArchiveTooLarge, ArchiveTruncated
 from knowledge.ingest.parse_helper import HelperFailed
 from knowledge.ingest.pipeline import Ingest, IngestOptions

@@ -11,7 +11,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from knowledge.models import ApiToken
-from knowledge.services.tokens import api_token_create
+from knowledge.services.api_tokens import api_token_create
 from tests.knowledge.search_data import MANY, build_search_layers
 
 pytestmark = pytest.mark.django_db(transaction=True)

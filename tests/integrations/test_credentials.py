@@ -8,7 +8,7 @@ from django.db import connections
 
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketUnavailable
 from integrations.models import Connection
-from integrations.services.tokens import client_for
+from integrations.services.credentials import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
