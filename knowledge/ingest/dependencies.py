@@ -33,7 +33,7 @@ class Scope(StrEnum):
 
 
 @dataclass(frozen=True)
-class Dependency:
+class DeclaredDependency:
     ecosystem: str  # pypi, npm, go, maven, cargo, rubygems, composer
     name: str
     constraint: str  # as written ("" when unconstrained)
@@ -46,7 +46,7 @@ class Dependency:
 class ManifestResult:
     path: str
     ecosystem: str
-    dependencies: list[Dependency] = field(default_factory=list)
+    dependencies: list[DeclaredDependency] = field(default_factory=list)
     error: str | None = None
 
 
@@ -95,7 +95,7 @@ class _Collector:
         if self.result.ecosystem == "pypi":
             name = canonicalize_name(name)
         self.result.dependencies.append(
-            Dependency(self.result.ecosystem, name, constraint.strip(), scope, self.result.path, group)
+            DeclaredDependency(self.result.ecosystem, name, constraint.strip(), scope, self.result.path, group)
         )
 
     def pep508(self, line: str, scope: Scope, group: str = "") -> None:

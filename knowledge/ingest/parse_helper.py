@@ -18,7 +18,7 @@ from collections import deque
 from pathlib import Path
 from queue import SimpleQueue
 
-from knowledge.ingest.symbols import Symbol, SymbolKind, extract_symbols
+from knowledge.ingest.symbols import ExtractedSymbol, SymbolKind, extract_symbols
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,7 +125,7 @@ class Helpers:
         """Whether the oldest group's answer has started to arrive (reading it will not wait long)."""
         return bool(select.select([self._procs[self._order[0]].stdout], [], [], 0)[0])
 
-    def answer(self) -> list[list[Symbol]]:
+    def answer(self) -> list[list[ExtractedSymbol]]:
         """The symbols of the oldest unanswered group, waiting for them if needed."""
         proc = self._procs[self._order.popleft()]
         if not select.select([proc.stdout], [], [], self._answer_timeout_s)[0]:
@@ -136,7 +136,7 @@ class Helpers:
         except (EOFError, pickle.UnpicklingError) as error:
             proc.wait()
             raise HelperFailed(f"the symbol parser stopped with exit status {proc.returncode}") from error
-        return [[Symbol(name, SymbolKind(kind), line, end, container) for name, kind, line, end, container in file]
+        return [[ExtractedSymbol(name, SymbolKind(kind), line, end, container) for name, kind, line, end, container in file]
                 for file in rows]
 
     def close(self) -> None:

@@ -37,7 +37,7 @@ from knowledge.ingest.classify import Classifier, is_code_language
 from knowledge.ingest.dependencies import ManifestResult, parse_manifest
 from knowledge.ingest.docs import DocPage, ResolveLink, doc_kind, readme_rank, render_doc
 from knowledge.ingest.parse_helper import Helpers
-from knowledge.ingest.symbols import SUPPORTED_LANGUAGES, Symbol, extract_symbols
+from knowledge.ingest.symbols import SUPPORTED_LANGUAGES, ExtractedSymbol, extract_symbols
 
 _IGNORE_FILE = ".strataignore"
 
@@ -71,7 +71,7 @@ class FileResult:
     truncated: bool
     executable: bool
     text: str | None  # content for the search index; None for binary files
-    symbols: list[Symbol]
+    symbols: list[ExtractedSymbol]
     symbols_kept: bool  # not parsed: the caller holds this content's symbols (IngestOptions.symbols_known)
     manifest: ManifestResult | None
     doc: DocPage | None

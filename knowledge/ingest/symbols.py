@@ -40,7 +40,7 @@ class SymbolKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Symbol:
+class ExtractedSymbol:
     name: str
     kind: SymbolKind
     line: int  # 1-based line of the definition's first line (decorators excluded)
@@ -202,7 +202,7 @@ def _compiled(language: str) -> tuple[tree_sitter.Language, tree_sitter.Query]:
 
 def extract_symbols(
     language: str | None, source: bytes, *, max_bytes: int = MAX_SOURCE_BYTES
-) -> list[Symbol]:
+) -> list[ExtractedSymbol]:
     """Definitions in ``source``, in document order; [] for unsupported or oversized input."""
     if language not in _GRAMMARS or not source or len(source) > max_bytes:
         return []
@@ -263,8 +263,8 @@ def _found(captures: dict[str, list[tree_sitter.Node]]) -> _Found | None:
     )
 
 
-def _nest(items: list[_Found], grammar: _Grammar) -> list[Symbol]:
-    symbols: list[Symbol] = []
+def _nest(items: list[_Found], grammar: _Grammar) -> list[ExtractedSymbol]:
+    symbols: list[ExtractedSymbol] = []
     stack: list[_Found] = []
     for item in items:
         while stack and stack[-1].end <= item.start:
@@ -279,7 +279,7 @@ def _nest(items: list[_Found], grammar: _Grammar) -> list[Symbol]:
             stack.append(_Found(item.start, item.end, item.line, item.end_line, item.name, kind))
         if kind != "impl":
             container = item.container or (parent.name if parent else None)
-            symbols.append(Symbol(item.name, SymbolKind(kind), item.line, item.end_line, container))
+            symbols.append(ExtractedSymbol(item.name, SymbolKind(kind), item.line, item.end_line, container))
     return symbols
 
 

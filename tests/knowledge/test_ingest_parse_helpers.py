@@ -10,7 +10,7 @@ from knowledge.ingest import parse_helper
 from knowledge.ingest.archive import ArchiveTruncated, KiB
 from knowledge.ingest.parse_helper import HelperFailed, Helpers
 from knowledge.ingest.pipeline import Ingest, IngestOptions
-from knowledge.ingest.symbols import Symbol, SymbolKind
+from knowledge.ingest.symbols import ExtractedSymbol, SymbolKind
 from tests.knowledge.test_ingest_pipeline import REPO
 from tests.knowledge.test_ingest_support import Stream, repo_archive
 
@@ -51,9 +51,9 @@ def test_helpers_give_the_same_symbols_in_the_same_order_as_parsing_in_process(s
     assert parallel == inline
     assert summary.symbols == inline_summary.symbols == sum(len(symbols) for _, symbols in inline) > 90
     assert dict(parallel)["pkg/module07.py"] == [
-        Symbol("Model7", SymbolKind.CLASS, 1, 3),
-        Symbol("save", SymbolKind.METHOD, 2, 3, "Model7"),
-        Symbol("helper7", SymbolKind.FUNCTION, 6, 7),
+        ExtractedSymbol("Model7", SymbolKind.CLASS, 1, 3),
+        ExtractedSymbol("save", SymbolKind.METHOD, 2, 3, "Model7"),
+        ExtractedSymbol("helper7", SymbolKind.FUNCTION, 6, 7),
     ]
     assert len(started) == 1 and all(proc.poll() == 0 for proc in started[0]._procs)  # stopped cleanly
 

@@ -9,7 +9,7 @@ import pytest
 from knowledge.ingest.archive import ArchiveLimits, ArchiveTruncated, KiB, SkipReason
 from knowledge.ingest.dependencies import Scope
 from knowledge.ingest.pipeline import FileResult, Ingest, IngestOptions
-from knowledge.ingest.symbols import Symbol, SymbolKind
+from knowledge.ingest.symbols import ExtractedSymbol, SymbolKind
 from tests.knowledge.test_ingest_support import COMMIT, TOP, Member, Stream, repo_archive
 
 APP_PY = b'''"""Service entry point."""
@@ -58,9 +58,9 @@ def test_a_repository_becomes_file_results_and_a_summary():
     assert (app.language, app.lines, app.size, app.binary, app.vendored, app.generated) == ("Python", 10, len(APP_PY), False, False, False)
     assert app.text == APP_PY.decode()
     assert app.symbols == [
-        Symbol("Layer", SymbolKind.CLASS, 4, 6),
-        Symbol("build", SymbolKind.METHOD, 5, 6, "Layer"),
-        Symbol("main", SymbolKind.FUNCTION, 9, 10),
+        ExtractedSymbol("Layer", SymbolKind.CLASS, 4, 6),
+        ExtractedSymbol("build", SymbolKind.METHOD, 5, 6, "Layer"),
+        ExtractedSymbol("main", SymbolKind.FUNCTION, 9, 10),
     ]
     assert results["static/logo.png"].binary and results["static/logo.png"].text is None
     vendored = results["web/node_modules/left-pad/index.js"]

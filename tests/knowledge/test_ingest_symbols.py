@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.ingest.symbols import SUPPORTED_LANGUAGES, Symbol, SymbolKind, extract_symbols
+from knowledge.ingest.symbols import SUPPORTED_LANGUAGES, ExtractedSymbol, SymbolKind, extract_symbols
 
 PYTHON = """\
 import os
@@ -463,7 +463,7 @@ CASES = {
 }
 
 
-def table(symbols: list[Symbol]) -> list[tuple[str, str, int, int, str | None]]:
+def table(symbols: list[ExtractedSymbol]) -> list[tuple[str, str, int, int, str | None]]:
     return [(s.kind.value, s.name, s.line, s.end_line, s.container) for s in symbols]
 
 
@@ -498,17 +498,17 @@ export default function Page(): JSX.Element {
 
 def test_cpp_out_of_class_method_names_its_class():
     source = b"int strata::Layer::size() const { return 0; }\n"
-    assert extract_symbols("C++", source) == [Symbol("size", SymbolKind.METHOD, 1, 1, "strata::Layer")]
+    assert extract_symbols("C++", source) == [ExtractedSymbol("size", SymbolKind.METHOD, 1, 1, "strata::Layer")]
 
 
 def test_go_method_on_generic_receiver_names_the_type():
     source = b"package x\n\nfunc (s *Stack[T]) Push(v T) {}\n"
-    assert extract_symbols("Go", source) == [Symbol("Push", SymbolKind.METHOD, 3, 3, "Stack")]
+    assert extract_symbols("Go", source) == [ExtractedSymbol("Push", SymbolKind.METHOD, 3, 3, "Stack")]
 
 
 def test_rust_impl_of_generic_type_names_the_type():
     source = b"impl<T: Clone> Wrapper<T> {\n    fn get(&self) -> T { todo!() }\n}\n"
-    assert extract_symbols("Rust", source) == [Symbol("get", SymbolKind.METHOD, 2, 2, "Wrapper")]
+    assert extract_symbols("Rust", source) == [ExtractedSymbol("get", SymbolKind.METHOD, 2, 2, "Wrapper")]
 
 
 def test_local_constants_are_not_symbols():
