@@ -132,7 +132,6 @@ class BitbucketClient:
         self.timeout = settings.BITBUCKET_TIMEOUT
         self.max_attempts = settings.BITBUCKET_MAX_ATTEMPTS
         self.backoff = settings.BITBUCKET_BACKOFF
-        self.calls = 0
 
     # -- public API -------------------------------------------------------------------------
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict:
@@ -196,7 +195,6 @@ class BitbucketClient:
         attempt = 0
         while True:
             attempt += 1
-            self.calls += 1
             try:
                 response = self.session.request(
                     method, url, params=params, json=json, stream=stream, timeout=self.timeout,
