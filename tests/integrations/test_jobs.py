@@ -9,6 +9,7 @@ from django_q.models import Task
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.connection import connection_disconnect
 from integrations.services.deletion import deletions_resume
+from integrations.services.repositories import repositories_delete
 from integrations.services.workspaces import workspace_disconnect, workspaces_link, workspaces_refresh
 from tests.queued import queued_after_commit
 
@@ -72,3 +73,11 @@ def test_a_rolled_back_disconnect_queues_nothing_and_deletes_nothing(acme):
     acme.refresh_from_db()
     assert Task.objects.count() == before
     assert acme.status == Workspace.Status.ACTIVE and Repository.objects.filter(workspace=acme).exists()
+
+
+def test_deleting_repositories_queues_their_deletion(acme):
+    doomed = sorted(Repository.objects.filter(workspace=acme).exclude(slug="api").values_list("pk", flat=True))
+    with queued_after_commit("integrations.tasks.delete_repositories") as jobs:
+        assert repositories_delete(repository_ids=doomed) == len(doomed)
+    assert jobs == [f"delete-repositories-{doomed[0]}"]
+    assert list(Repository.objects.filter(workspace=acme).values_list("slug", flat=True)) == ["api"]
