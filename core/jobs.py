@@ -37,10 +37,11 @@ def enqueue(task: Callable[..., Any], *args: Any, name: str, on_commit: bool = T
 
 
 def schedule_every(task: Callable[..., Any], *, minutes: int, name: str) -> None:
-    """Run `task` every `minutes` on every cluster; called after each migrate, so a changed period
-    or a renamed task replaces the stored schedule instead of adding a second one."""
+    """Run `task` every `minutes` (60: django-q2's hourly schedule) on every cluster; called after
+    each migrate, so a changed period or a renamed task replaces the stored schedule instead of
+    adding a second one."""
     from django_q.models import Schedule
 
-    Schedule.objects.update_or_create(
-        name=name, defaults={"func": task_path(task), "schedule_type": Schedule.MINUTES, "minutes": minutes}
-    )
+    every = {"schedule_type": Schedule.HOURLY, "minutes": None} if minutes == 60 else {
+        "schedule_type": Schedule.MINUTES, "minutes": minutes}
+    Schedule.objects.update_or_create(name=name, defaults={"func": task_path(task), **every})

@@ -13,16 +13,11 @@ def _count_hooks(*, workspace_ids, repositories) -> int:
 def _ensure_schedules(sender, **kwargs) -> None:
     """The delivery sweep every minute (retries, dead workers, lost queue entries) and the
     retention purge every hour, on every cluster."""
-    from django_q.models import Schedule
+    from core.jobs import schedule_every
+    from webhooks.tasks import purge_old_deliveries, sweep_deliveries
 
-    Schedule.objects.update_or_create(
-        name="sweep-webhook-deliveries",
-        defaults={"func": "webhooks.tasks.sweep_deliveries", "schedule_type": Schedule.MINUTES, "minutes": 1},
-    )
-    Schedule.objects.update_or_create(
-        name="purge-old-webhook-deliveries",
-        defaults={"func": "webhooks.tasks.purge_old_deliveries", "schedule_type": Schedule.HOURLY},
-    )
+    schedule_every(sweep_deliveries, minutes=1, name="sweep-webhook-deliveries")
+    schedule_every(purge_old_deliveries, minutes=60, name="purge-old-webhook-deliveries")
 
 
 class WebhooksConfig(AppConfig):
