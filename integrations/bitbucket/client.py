@@ -58,7 +58,7 @@ class BasicCredentials:
 
 class BearerCredentials:
     """An OAuth access token just handed over by the token endpoint (sign-in, connect): used as
-    is; a stored connection's tokens go through `services.tokens`, which refreshes them."""
+    is; a stored connection's tokens go through `services.credentials`, which refreshes them."""
 
     def __init__(self, access_token: str):
         self._auth = f"Bearer {access_token}"
