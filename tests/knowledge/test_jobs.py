@@ -7,6 +7,7 @@ from django_q.models import Task
 
 from integrations.models import Repository
 from knowledge.models import KnowledgeLayer
+from knowledge.services.layer_deletion import layer_delete
 from knowledge.services.layers import layer_requeue, layers_create
 from tests.queued import queued_after_commit
 
@@ -32,3 +33,13 @@ def test_a_rebuild_queues_the_layers_build_and_a_finished_build_compacts_the_ind
     assert Task.objects.filter(func="knowledge.tasks.compact_search_index", name="compact-search-index").count() == compactions + 1
     layer.refresh_from_db()
     assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.active_generation == 2
+
+
+def test_deleting_a_layer_queues_its_purge(acme, user):
+    repo = Repository.objects.get(workspace=acme, slug="api")
+    layers_create(user=user, repository_ids=[repo.pk])
+    layer = KnowledgeLayer.objects.get(repository=repo)
+    with queued_after_commit("knowledge.tasks.delete_layer") as jobs:
+        assert layer_delete(layer_id=layer.pk)
+    assert jobs == [f"delete-layer-{layer.pk}"]
+    assert not KnowledgeLayer.objects.filter(pk=layer.pk).exists() and Repository.objects.filter(pk=repo.pk).exists()
