@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.test import Client
 
 pytest_plugins = ["tests.fixtures.bitbucket", "tests.fixtures.cluster"]
 
@@ -33,3 +34,12 @@ def user(make_user):
 def signed_in(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def admin_client(django_user_model):
+    """A superuser's own browser, beside the signed-in user's (`signed_in`)."""
+    admin = django_user_model.objects.create_superuser(username="root", email="root@example.com", password="x-Admin-Passw0rd")
+    browser = Client()
+    browser.force_login(admin)
+    return browser

@@ -40,37 +40,34 @@ class Credentials(Protocol):
         ...
 
 
-class BasicCredentials:
+class _FixedCredentials:
+    """Credentials that never change: nothing to refresh, a 401 is final."""
+
+    _auth = ""
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": self._auth}
+
+    def needs_refresh(self) -> bool:
+        return False
+
+    def refresh(self) -> bool:
+        return False
+
+
+class BasicCredentials(_FixedCredentials):
     """An Atlassian account e-mail and API token (HTTP Basic; Bearer does not work for them)."""
 
     def __init__(self, email: str, token: str):
         self._auth = requests.auth._basic_auth_str(email, token)
 
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": self._auth}
 
-    def needs_refresh(self) -> bool:
-        return False
-
-    def refresh(self) -> bool:
-        return False
-
-
-class BearerCredentials:
+class BearerCredentials(_FixedCredentials):
     """An OAuth access token just handed over by the token endpoint (sign-in, connect): used as
     is; a stored connection's tokens go through `services.credentials`, which refreshes them."""
 
     def __init__(self, access_token: str):
         self._auth = f"Bearer {access_token}"
-
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": self._auth}
-
-    def needs_refresh(self) -> bool:
-        return False
-
-    def refresh(self) -> bool:
-        return False
 
 
 def error_message(response: requests.Response) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support import CHROMIUM, require
 
@@ -44,3 +45,16 @@ def sign_up(page, email: str, password: str = "a-long-Passw0rd!") -> None:
     page.get_by_label("Password:", exact=True).fill(password)
     page.get_by_label("Password (again):").fill(password)
     page.get_by_role("button", name="Sign Up").click()
+
+
+def connect_and_link_acme(page) -> None:
+    """Connect Bitbucket as alice on the sandbox's consent page and link her workspace acme."""
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Integrations").click()
+    page.get_by_role("button", name="Connect Bitbucket").click()
+    page.get_by_label("Bitbucket user").select_option("alice")
+    page.get_by_role("button", name="Grant access").click()
+    nav.get_by_role("link", name="Link Workspace").click()
+    page.locator('tr[data-workspace="acme"]').get_by_role("checkbox").check()
+    page.get_by_role("button", name="Link").click()
+    expect(page.locator('tr[data-workspace="acme"]').get_by_text("Active", exact=True)).to_be_visible()

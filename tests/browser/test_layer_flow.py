@@ -2,22 +2,15 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_up
+from tests.browser.conftest import connect_and_link_acme, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_create_a_layer_watch_it_become_active_then_search_and_open_the_line(page, bitbucket, broker, request):
     sign_up(page, "layers@example.com")
+    connect_and_link_acme(page)
     nav = page.get_by_role("navigation", name="Main")
-    nav.get_by_role("link", name="Integrations").click()
-    page.get_by_role("button", name="Connect Bitbucket").click()
-    page.get_by_label("Bitbucket user").select_option("alice")
-    page.get_by_role("button", name="Grant access").click()
-    nav.get_by_role("link", name="Link Workspace").click()
-    page.locator('tr[data-workspace="acme"]').get_by_role("checkbox").check()
-    page.get_by_role("button", name="Link").click()
-    expect(page.locator('tr[data-workspace="acme"]').get_by_text("Active", exact=True)).to_be_visible()
 
     request.getfixturevalue("cluster")  # from here on a separate worker process runs the jobs
     nav.get_by_role("link", name="Repositories").click()

@@ -5,23 +5,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_up
+from tests.browser.conftest import connect_and_link_acme, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LONG_FILE = "".join(f"def step_{n:03}():\n    return {n}\n\n" for n in range(100))  # step_083 is on line 250
-
-
-def connect_and_link_acme(page) -> None:
-    nav = page.get_by_role("navigation", name="Main")
-    nav.get_by_role("link", name="Integrations").click()
-    page.get_by_role("button", name="Connect Bitbucket").click()
-    page.get_by_label("Bitbucket user").select_option("alice")
-    page.get_by_role("button", name="Grant access").click()
-    nav.get_by_role("link", name="Link Workspace").click()
-    page.locator('tr[data-workspace="acme"]').get_by_role("checkbox").check()
-    page.get_by_role("button", name="Link").click()
-    expect(page.locator('tr[data-workspace="acme"]').get_by_text("Active", exact=True)).to_be_visible()
 
 
 def create_layer_of(page, full_name: str) -> None:

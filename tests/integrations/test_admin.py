@@ -8,7 +8,6 @@ from urllib.parse import unquote
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.db import connection as db
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_q.conf import Conf
 from django_q.models import Failure
@@ -21,15 +20,6 @@ from knowledge.models import ContentChunk, Generation, KnowledgeLayer, LayerFile
 from webhooks.models import Hook
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def admin_client(django_user_model):
-    """A superuser's own browser, beside the signed-in user's (`signed_in`)."""
-    admin = django_user_model.objects.create_superuser(username="root", email="root@example.com", password="x-Admin-Passw0rd")
-    browser = Client()
-    browser.force_login(admin)
-    return browser
 
 
 def sandbox_hooks(bitbucket) -> list[dict]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection as db
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import formats, timezone
 
@@ -14,14 +13,6 @@ from knowledge.models import Generation, KnowledgeLayer
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LAYERS = "/admin/knowledge/knowledgelayer/"
-
-
-@pytest.fixture
-def admin_client(django_user_model):
-    admin = django_user_model.objects.create_superuser(username="root", email="root@example.com", password="x-Admin-Passw0rd")
-    browser = Client()
-    browser.force_login(admin)
-    return browser
 
 
 @pytest.fixture

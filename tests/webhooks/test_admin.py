@@ -4,20 +4,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client
 
 from webhooks.models import Delivery, Hook
 from webhooks.services import signature_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def admin_client(django_user_model):
-    admin = django_user_model.objects.create_superuser(username="root", email="root@example.com", password="x-Admin-Passw0rd")
-    browser = Client()
-    browser.force_login(admin)
-    return browser
 
 
 @pytest.fixture
