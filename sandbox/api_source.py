@@ -7,8 +7,9 @@ from sandbox import render
 from sandbox.access import repository_or_404
 from sandbox.listing import page, refine
 from sandbox.model import Commit, Repository
+from sandbox.operations import merge_base, merged_tree
 from sandbox.routing import Call, Router
-from sandbox.trees import diff
+from sandbox.trees import Tree, diff
 from sandbox.web import HttpError, Response
 
 BASE = "/2.0/repositories/{ws}/{slug}"
@@ -74,9 +75,34 @@ def src(call: Call, ws: str, slug: str, rest: str) -> Response:
     return Response(200, {"Content-Type": kind}, data)
 
 
+def _flag(call: Call, name: str) -> bool | None:
+    value = call.request.arg(name)
+    if value is None:
+        return None
+    if value.lower() not in ("true", "false"):
+        raise HttpError(400, f"{name} must be true or false.")
+    return value.lower() == "true"
+
+
+def _trees(repo: Repository, new: Commit, old: Commit, topic: bool | None, merge: bool | None) -> tuple[Tree, Tree]:
+    """The two trees a `{new}..{old}` diffstat compares, as Bitbucket picks them: `topic=true`, the
+    merge base against `new` (three dots); `topic=false` or `merge=false`, `old` against `new` (two
+    dots); neither, `old` against the merge of `new` into `old` (`merge` is true when omitted).
+    The three agree when `old` is an ancestor of `new`."""
+    if topic is not None and merge is not None:
+        raise HttpError(400, "The merge and topic parameters cannot be used together.")
+    if topic is False or merge is False:
+        return old.tree, new.tree
+    if topic:
+        found = merge_base(repo, new.hash, old.hash)
+        return (repo.commits[found].tree if found else Tree.inline({})), new.tree
+    return old.tree, merged_tree(repo, new.hash, old.hash)
+
+
 def diffstat(call: Call, ws: str, slug: str, spec: str) -> Response:
     """Changes from the second commit to the first: `{new}..{old}`, or one commit against its parent."""
     base = call.request.base
+    topic, merge = _flag(call, "topic"), _flag(call, "merge")
     with call.state.lock:
         repo = repository_or_404(call, ws, slug)
         new_rev, _, old_rev = spec.partition("..")
@@ -87,9 +113,11 @@ def diffstat(call: Call, ws: str, slug: str, spec: str) -> Response:
             old = repo.resolve(old_rev)
             if old is None:
                 raise HttpError(404, f"Commit not found: {old_rev}")
+            before, after = _trees(repo, new, old, topic, merge)
         else:
             old = repo.commits.get(new.parents[0]) if new.parents else None
-        changes = diff(old.tree if old else None, new.tree)
+            before, after = (old.tree if old else None), new.tree
+        changes = diff(before, after)
         values = [{"type": "diffstat", "status": c.status, "lines_added": c.lines_added,
                    "lines_removed": c.lines_removed,
                    "old": render.diff_side(repo, old.hash, c.old_path, base) if old else None,

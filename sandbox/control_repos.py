@@ -9,6 +9,7 @@ from sandbox.control import body_object
 from sandbox.model import ROLES, Repository, User, Workspace, utcnow
 from sandbox.routing import Call, Router
 from sandbox.seed import SLUG, SeedError, add_repository, add_workspace, default_actor
+from sandbox.sources import SourceError, file_bytes
 from sandbox.trees import clean_path
 from sandbox.web import HttpError, Response
 
@@ -142,20 +143,33 @@ def delete_repository(call: Call, ws: str, slug: str) -> Response:
     return Response.empty()
 
 
+def _safe(raw) -> str:
+    path = clean_path(raw)
+    if path is None:
+        raise HttpError(400, f"unsafe path {raw!r}")
+    return path
+
+
 def push_commit(call: Call, ws: str, slug: str) -> Response:
-    """{"branch", "files": {path: text}, "delete": [paths], "message", "author"}: fires repo:push."""
+    """{"branch", "files": {path: text | {"base64"}}, "delete": [paths], "rename": {old: new},
+    "parent", "message", "author"}: fires repo:push (forced when `parent` rewrites the branch)."""
     repo, body = _repository(call, ws, slug), body_object(call)
-    files = body.get("files") or {}
-    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+    files, renames = body.get("files") or {}, body.get("rename") or {}
+    if not isinstance(files, dict):
         raise HttpError(400, "files must map paths to text")
-    writes = {}
-    for raw, text in files.items():
-        if clean_path(raw) is None:
-            raise HttpError(400, f"unsafe path {raw!r}")
-        writes[clean_path(raw)] = text.encode("utf-8")
+    try:
+        writes = {_safe(raw): file_bytes(content) for raw, content in files.items()}
+    except SourceError:
+        raise HttpError(400, "files must map paths to text or {\"base64\": …}") from None
+    if not isinstance(renames, dict) or not all(isinstance(v, str) for v in renames.values()):
+        raise HttpError(400, "rename must map old paths to new paths")
+    parent = body.get("parent")
+    if parent is not None and not isinstance(parent, str):
+        raise HttpError(400, "parent must be a commit hash")
     author = _user(call, body.get("author"), default_actor(call.state, repo.workspace))
     commit, events = operations.commit(
         repo, branch=body.get("branch"), writes=writes, deletes=list(body.get("delete") or []),
+        renames={_safe(old): _safe(new) for old, new in renames.items()}, parent=parent,
         message=body.get("message") or "Update files", author=author, when=utcnow())
     call.delivery.fire(events, call.request.base)
     branch = next(name for name, head in repo.branches.items() if head == commit.hash)

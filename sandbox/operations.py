@@ -35,6 +35,7 @@ class PushChange:
     old: str | None          # None when the branch was created
     new: str | None          # None when the branch was deleted
     commits: list[str] = field(default_factory=list)    # newest first, at most 6 (5 shown)
+    forced: bool = False     # the old head is not an ancestor of the new one (history rewritten)
 
 
 @dataclass
@@ -83,24 +84,45 @@ def commits_between(repo: Repository, new: str, old: str | None, limit: int = 6)
     return [h for h in ancestors(repo, new) if h not in excluded][:limit]
 
 
+def merge_base(repo: Repository, one: str, other: str) -> str | None:
+    """The nearest commit both reach (breadth first from `one`), as `git merge-base` picks one."""
+    reachable = set(ancestors(repo, other))
+    return next((h for h in ancestors(repo, one) if h in reachable), None)
+
+
 def commit(repo: Repository, *, branch: str | None, writes: dict[str, bytes], deletes: list[str],
-           message: str, author: User, when: datetime) -> tuple[Commit, list[Event]]:
-    """A new commit on `branch` (created from the main branch when new); fires repo:push."""
+           message: str, author: User, when: datetime, renames: dict[str, str] | None = None,
+           parent: str | None = None) -> tuple[Commit, list[Event]]:
+    """A new commit on `branch` (created from the main branch when new); fires repo:push.
+
+    With `parent`, the commit goes on top of that commit instead of the branch head and the branch
+    is moved to it: a forced push when the old head is not an ancestor. `renames` moves files
+    (old path -> new path) with their content, before `writes` and `deletes` apply.
+    """
     branch = branch or repo.mainbranch or "main"
     old = repo.branches.get(branch)
-    parent = old or (repo.branches.get(repo.mainbranch) if repo.mainbranch else None)
+    if parent is not None:
+        found = repo.resolve(parent)
+        if found is None:
+            raise OperationError(f"no commit {parent!r}")
+        parent = found.hash
+    else:
+        parent = old or (repo.branches.get(repo.mainbranch) if repo.mainbranch else None)
     base = repo.commits[parent].tree if parent else Tree.inline({})
-    missing = [p for p in deletes if p not in base.files]
+    renames = renames or {}
+    missing = [p for p in [*deletes, *renames] if p not in base.files]
     if missing:
-        raise OperationError(f"cannot delete files that do not exist: {', '.join(missing)}")
-    new = make_commit(repo, base.changed(writes, deletes), [parent] if parent else [], message,
-                      author, when)
+        raise OperationError(f"cannot delete or rename files that do not exist: {', '.join(missing)}")
+    moved = {new_path: base.files[old_path].read() for old_path, new_path in renames.items()}
+    tree = base.changed(moved, list(renames)).changed(writes, deletes) if renames else base.changed(writes, deletes)
+    new = make_commit(repo, tree, [parent] if parent else [], message, author, when)
     repo.branches[branch] = new.hash
     if repo.mainbranch is None:
         repo.mainbranch = branch         # the first push to an empty repository sets its main branch
     repo.updated_on = when
+    forced = old is not None and old not in ancestors(repo, new.hash)
     events = [Event("repo:push", repo, author, change=PushChange(
-        branch, old, new.hash, commits_between(repo, new.hash, old if old else parent)))]
+        branch, old, new.hash, commits_between(repo, new.hash, old if old else parent), forced))]
     for pr in repo.pullrequests.values():
         if pr.state == "OPEN" and pr.source == branch:
             pr.updated_on = when
@@ -168,11 +190,10 @@ def _close(repo: Repository, pr: PullRequest, state: str, user: User, when: date
     pr.activity.append(Activity("update", user, when, state, pr.title, pr.description))
 
 
-def _merged_tree(repo: Repository, source: str, destination: str) -> Tree:
+def merged_tree(repo: Repository, source: str, destination: str) -> Tree:
     """Destination plus what the source changed since their merge base (the source wins)."""
     dest_tree, source_tree = repo.commits[destination].tree, repo.commits[source].tree
-    reachable = set(ancestors(repo, destination))
-    base_hash = next((h for h in ancestors(repo, source) if h in reachable), None)
+    base_hash = merge_base(repo, source, destination)
     if base_hash == destination:
         return source_tree
     base_tree = repo.commits[base_hash].tree if base_hash else None
@@ -193,7 +214,7 @@ def merge(repo: Repository, pr: PullRequest, user: User, when: datetime) -> list
     if not source or not destination:
         raise OperationError("the source or destination branch no longer exists")
     _close(repo, pr, "MERGED", user, when)
-    merged = make_commit(repo, _merged_tree(repo, source, destination), [destination, source],
+    merged = make_commit(repo, merged_tree(repo, source, destination), [destination, source],
                          f"Merged in {pr.source} (pull request #{pr.id})\n\n{pr.title}", user, when)
     repo.branches[pr.destination] = merged.hash
     repo.updated_on = when

@@ -36,7 +36,7 @@ def _change(r: Repository, change: PushChange, base: str) -> dict:
             links["diff"] = render.link(f"{api}/diff/{change.new}..{change.old}")
     return {"old": _ref(r, change.branch, change.old, base) if change.old else None,
             "new": _ref(r, change.branch, change.new, base) if change.new else None,
-            "created": change.old is None, "closed": change.new is None, "forced": False,
+            "created": change.old is None, "closed": change.new is None, "forced": change.forced,
             "truncated": len(change.commits) > len(shown), "links": links,
             "commits": [render.commit(r, r.commits[h], base) for h in shown]}
 

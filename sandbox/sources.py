@@ -1,6 +1,8 @@
 """Seed sources turned into trees: inline `files`, a `dir`, a `python_package`, or a (hostile) `archive`."""
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import importlib.util
 import os
@@ -44,13 +46,25 @@ def _resolve(value: str, seed_dir: Path) -> Path:
     return path if path.is_absolute() else (seed_dir / path)
 
 
+def file_bytes(content) -> bytes:
+    """A file's content in a seed or a commit: text, or {"base64": "…"} for any bytes."""
+    if isinstance(content, str):
+        return content.encode("utf-8", "surrogatepass")
+    if isinstance(content, dict) and isinstance(content.get("base64"), str):
+        try:
+            return base64.b64decode(content["base64"], validate=True)
+        except binascii.Error:
+            raise SourceError("a base64 file content does not decode") from None
+    raise SourceError("a file's content must be text or {\"base64\": …}")
+
+
 def inline_tree(files: dict) -> Tree:
     encoded: dict[str, bytes] = {}
     for raw_path, content in files.items():
         path = clean_path(raw_path)
         if path is None:
             raise SourceError(f"unsafe file path in seed: {raw_path!r}")
-        encoded[path] = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+        encoded[path] = file_bytes(content)
     return Tree.inline(encoded)
 
 

@@ -96,3 +96,51 @@ def test_first_push_to_an_empty_repository_sets_its_main_branch(sandbox_clean):
     repo = get(sandbox_clean, "/2.0/repositories/acme/empty").json()
     assert repo["mainbranch"]["name"] == "trunk"
     assert get(sandbox_clean, "/2.0/repositories/acme/empty/src/trunk/README.md").text == "hello\n"
+
+
+def _push(sandbox, **body) -> dict:
+    answer = sandbox.control("POST", "/_sandbox/repositories/acme/api/commits", json={"branch": "main", **body})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def _diffstat(sandbox, spec: str, query: str = "") -> set[tuple]:
+    answer = get(sandbox, f"/2.0/repositories/acme/api/diffstat/{spec}{query}")
+    assert answer.status_code == 200, answer.text
+    validate(answer.json(), DIFFSTAT)
+    return {(d["status"], (d["old"] or {}).get("path"), (d["new"] or {}).get("path")) for d in answer.json()["values"]}
+
+
+def test_renames_and_binary_files_in_a_commit(sandbox_clean):
+    before = _push(sandbox_clean, files={"logo.png": {"base64": "iVBORw0KGgoAAAAN"}})["hash"]
+    after = _push(sandbox_clean, rename={"acme/db.py": "acme/storage.py", "logo.png": "img/logo.png"},
+                  files={"blob.bin": {"base64": "AAECA/8="}})["hash"]
+    assert _diffstat(sandbox_clean, f"{after}..{before}") == {
+        ("renamed", "acme/db.py", "acme/storage.py"), ("renamed", "logo.png", "img/logo.png"), ("added", None, "blob.bin")}
+    assert get(sandbox_clean, f"/2.0/repositories/acme/api/src/{after}/blob.bin").content == b"\x00\x01\x02\x03\xff"
+    assert get(sandbox_clean, f"/2.0/repositories/acme/api/src/{after}/acme/storage.py").text.startswith("def connect")
+    for bad in ({"files": {"x.bin": {"base64": "not base64!"}}}, {"files": {"x": 1}}, {"rename": {"nope.py": "x.py"}},
+                {"rename": {"acme/app.py": "../out.py"}}, {"parent": "0" * 40}):
+        assert sandbox_clean.control("POST", "/_sandbox/repositories/acme/api/commits", json=bad).status_code == 400, bad
+
+
+def test_diffstat_of_a_rewritten_history_follows_topic_and_merge_like_bitbucket(sandbox_clean):
+    base = get(sandbox_clean, "/2.0/repositories/acme/api/refs/branches/main").json()["target"]["hash"]
+    old = _push(sandbox_clean, files={"old_only.py": "A = 1\n", "acme/app.py": "print('old')\n"})["hash"]
+    # A forced push: the branch now starts again from `base`, without `old`.
+    forced = _push(sandbox_clean, parent=base, files={"new_only.py": "B = 2\n"})
+    assert forced["parents"][0]["hash"] == base
+    new = forced["hash"]
+    # Two dots: the difference between the two trees, which is what a layer needs.
+    assert _diffstat(sandbox_clean, f"{new}..{old}", "?topic=false") == {
+        ("added", None, "new_only.py"), ("removed", "old_only.py", None), ("modified", "acme/app.py", "acme/app.py")}
+    assert _diffstat(sandbox_clean, f"{new}..{old}", "?merge=false") == _diffstat(sandbox_clean, f"{new}..{old}", "?topic=false")
+    # Three dots: what `new` changed since the merge base; the default merges `new` into `old`.
+    assert _diffstat(sandbox_clean, f"{new}..{old}", "?topic=true") == {("added", None, "new_only.py")}
+    assert _diffstat(sandbox_clean, f"{new}..{old}") == {("added", None, "new_only.py")}
+    # Along a straight history all three agree.
+    later = _push(sandbox_clean, files={"later.py": "C = 3\n"})["hash"]
+    assert (_diffstat(sandbox_clean, f"{later}..{new}") == _diffstat(sandbox_clean, f"{later}..{new}", "?topic=false")
+            == _diffstat(sandbox_clean, f"{later}..{new}", "?topic=true") == {("added", None, "later.py")})
+    assert get(sandbox_clean, f"/2.0/repositories/acme/api/diffstat/{new}..{old}?topic=maybe").status_code == 400
+    assert get(sandbox_clean, f"/2.0/repositories/acme/api/diffstat/{new}..{old}?topic=true&merge=true").status_code == 400

@@ -68,6 +68,20 @@ def test_push_is_delivered_signed_with_bitbucket_headers(sandbox_clean):
     assert logged["request_uuid"] == headers["x-request-uuid"] and logged["hook_uuid"] == hook["uuid"]
 
 
+def test_a_push_that_rewrites_the_branch_says_forced(sandbox_clean):
+    first = push(sandbox_clean)
+    with Receiver() as receiver:
+        register(sandbox_clean, receiver.url)
+        rewritten = sandbox_clean.control("POST", "/_sandbox/repositories/acme/api/commits", json={
+            "branch": "main", "parent": first["parents"][0]["hash"], "files": {"other.md": "instead\n"}}).json()
+        ahead = push(sandbox_clean)
+        sandbox_clean.wait_for_deliveries(lambda d: len(d) == 2)
+    changes = [json.loads(got.body)["push"]["changes"][0] for got in receiver.received]
+    by_new = {change["new"]["target"]["hash"]: change for change in changes}
+    assert by_new[rewritten["hash"]]["forced"] is True and by_new[rewritten["hash"]]["old"]["target"]["hash"] == first["hash"]
+    assert by_new[ahead["hash"]]["forced"] is False
+
+
 def test_no_signature_without_a_secret_and_no_delivery_when_inactive_or_unsubscribed(sandbox_clean):
     with Receiver() as plain, Receiver() as idle, Receiver() as other:
         register(sandbox_clean, plain.url, secret=None)
