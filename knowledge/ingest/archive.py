@@ -14,7 +14,8 @@ Semantics, in the order they are checked for each member:
 
 * Names must be valid UTF-8 without control characters (NUL, newline, ESC, DEL, C1), relative,
   without ``..``; ``.`` and empty components are dropped. Otherwise the member is skipped and
-  recorded with a printable form of its name.
+  recorded with a printable form of its name (below the top folder when it is under it).
+  ``repository_path`` applies the same rules to a path named elsewhere (a diffstat).
 * Every path must sit under the archive's single top-level folder (Bitbucket's
   ``{workspace}-{slug}-{hash12}/``), which is stripped. The first acceptable member fixes it.
 * Only regular files are yielded. Directories are passed over silently; symlinks, hardlinks,
@@ -242,7 +243,7 @@ class ArchiveReader:
     def _accept(self, tar: tarfile.TarFile, info: tarfile.TarInfo) -> ArchiveFile | None:
         path = self._relative_path(info.name, info.isdir())
         if isinstance(path, SkipReason):
-            self._skip(_printable(info.name), path, info)
+            self._skip(self._shown(info.name), path, info)
             return None
         if info.isdir():
             return None
@@ -257,23 +258,23 @@ class ArchiveReader:
                 reason = SkipReason.DUPLICATE
             self._seen.add(key)
         if reason is not None:
-            self._skip(path or _printable(info.name), reason, info)
+            self._skip(path or printable(info.name), reason, info)
             return None
         return self._read_file(tar, info, path)
 
+    def _shown(self, name: str) -> str:
+        """A refused member's name as recorded: below the top folder when under it (as every other
+        path is, and as `repository_path` names it), in printable form."""
+        top = self.top_folder
+        if top is not None and name.startswith(f"{top}/"):
+            name = name[len(top) + 1:]
+        return printable(name)
+
     def _relative_path(self, name: str, is_dir: bool) -> str | SkipReason:
         """The member's path below the top folder ("" for the folder itself), or why not."""
-        if _UNDECODABLE.search(name):
-            return SkipReason.NON_UTF8_NAME
-        if _CONTROL.search(name):
-            return SkipReason.CONTROL_CHARACTER
-        if name.startswith("/"):
-            return SkipReason.ABSOLUTE_PATH
-        parts = [part for part in name.split("/") if part not in ("", ".")]
-        if ".." in parts:
-            return SkipReason.PARENT_TRAVERSAL
-        if not parts:
-            return SkipReason.OUTSIDE_TOP_FOLDER
+        parts = _path_parts(name)
+        if isinstance(parts, SkipReason):
+            return parts
         if self.top_folder is None:
             if len(parts) == 1 and not is_dir:
                 return SkipReason.OUTSIDE_TOP_FOLDER  # a lone root file cannot be the top folder
@@ -323,6 +324,51 @@ class ArchiveReader:
         self.stats.uncompressed_bytes = self._plain.position
 
 
+def _path_parts(name: str) -> list[str] | SkipReason:
+    """The components of a member's name, or why the name is refused ("." and empty ones dropped)."""
+    if _UNDECODABLE.search(name):
+        return SkipReason.NON_UTF8_NAME
+    if _CONTROL.search(name):
+        return SkipReason.CONTROL_CHARACTER
+    if name.startswith("/"):
+        return SkipReason.ABSOLUTE_PATH
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        return SkipReason.PARENT_TRAVERSAL
+    if not parts:
+        return SkipReason.OUTSIDE_TOP_FOLDER
+    return parts
+
+
+def repository_path(name: str, limits: ArchiveLimits) -> str | SkipReason:
+    """A path named outside an archive (by Bitbucket's diffstat) under the archive's rules: the path
+    the layer stores, or why it is refused."""
+    parts = _path_parts(name)
+    if isinstance(parts, SkipReason):
+        return parts
+    path = "/".join(parts)
+    return SkipReason.PATH_TOO_LONG if len(path.encode("utf-8")) > limits.max_path_length else path
+
+
+def read_file(path: str, read: Callable[[int], bytes], limits: ArchiveLimits, *, executable: bool = False) -> ArchiveFile | Skipped:
+    """One file fetched on its own (``read(n)`` gives up to n bytes, b"" at the end), under the caps
+    an archive member gets: its first ``max_file_bytes`` kept, the whole hashed, and a file past
+    ``max_member_bytes`` refused as soon as it gets there (its size then says how far it was read)."""
+    digest = hashlib.sha256()
+    kept: list[bytes] = []
+    keep, size = limits.max_file_bytes, 0
+    while chunk := read(_CHUNK):
+        size += len(chunk)
+        if size > limits.max_member_bytes:
+            return Skipped(path=path, reason=SkipReason.TOO_LARGE, size=size)
+        digest.update(chunk)
+        if keep > 0:
+            kept.append(chunk[:keep])
+            keep -= len(kept[-1])
+    return ArchiveFile(path=path, content=b"".join(kept), size=size, sha256=digest.hexdigest(),
+                       truncated=size > limits.max_file_bytes, executable=executable)
+
+
 def _type_problem(info: tarfile.TarInfo) -> SkipReason | None:
     if info.issym():
         return SkipReason.SYMLINK
@@ -346,7 +392,7 @@ def _commit_of(pax_headers: dict[str, str]) -> str | None:
     return comment if len(comment) in (40, 64) and all(c in "0123456789abcdef" for c in comment) else None
 
 
-def _printable(name: str) -> str:
+def printable(name: str) -> str:
     """A display form of a hostile name: undecodable bytes as \\xNN, control chars escaped."""
     raw = name.encode("utf-8", "surrogateescape")
     text = raw.decode("utf-8", "backslashreplace")

@@ -11,6 +11,11 @@ is held. Usage from a job::
         write_rows(batch)
     summary = ingest.summary  # also filled as far as it got when ArchiveRejected is raised
 
+``FileIngest`` runs the same stages over files fetched one at a time (an incremental build reads
+the files a push changed through ``src``): the caller passes the root ``.strataignore`` it already
+knows, and refuses paths or sizes with the archive's own rules (``archive.repository_path``,
+``archive.read_file``).
+
 Symbols are most of the CPU an ingest takes. With ``parse_processes`` set, files are parsed in
 that many helper processes (started once a full group of source has been read, so small
 repositories never start one) while this process goes on reading; results still come out in
@@ -19,7 +24,7 @@ archive order, and what is in flight stays within ``in_flight_bytes``.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
@@ -99,6 +104,7 @@ class IngestSummary:
     stats: ArchiveStats = field(default_factory=ArchiveStats)
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # ArchiveRejected's reason when the archive could not be finished
+    strataignore: str | None = None  # the root .strataignore's text the files were filtered by
     languages: dict[str, LanguageShare] = field(default_factory=dict)  # shares not yet computed
 
     def language_shares(self) -> list[LanguageShare]:
@@ -121,12 +127,15 @@ class Ingest:
         *,
         on_progress: Callable[[ArchiveStats], None] | None = None,
     ) -> None:
-        self.options = options or IngestOptions()
-        self.summary = IngestSummary()
-        self._reader = ArchiveReader(
+        self._start(options)
+        self._reader: ArchiveReader | _GivenFiles = ArchiveReader(
             stream, self.options.limits, on_skip=self._record_skip, on_progress=on_progress
         )
         self.summary.stats = self._reader.stats
+
+    def _start(self, options: IngestOptions | None) -> None:
+        self.options = options or IngestOptions()
+        self.summary = IngestSummary(strataignore=self.options.strataignore or None)
         self._classifier = Classifier(self.options.strataignore)
         self._settled = self.options.strataignore is not None
         self._held: list[ArchiveFile] = []
@@ -159,7 +168,8 @@ class Ingest:
                 self.summary.notes.append(
                     f"{_IGNORE_FILE} came after other files in the archive; it applies only to the files after it"
                 )
-            self._classifier = Classifier(archive_file.content.decode("utf-8", "replace"))
+            self.summary.strataignore = archive_file.content.decode("utf-8", "replace")
+            self._classifier = Classifier(self.summary.strataignore)
             yield from self._release()
         elif not self._settled:
             # git archive lists entries in byte order: once a root entry sorts after
@@ -231,6 +241,34 @@ class Ingest:
         self.summary.skipped_count += 1
         if len(self.summary.skipped) < self.options.limits.max_skipped_kept:
             self.summary.skipped.append(skipped)
+
+
+class FileIngest(Ingest):
+    """The ingest of files given one at a time rather than read from an archive: ``files`` yields
+    an ``ArchiveFile`` per file, or a ``Skipped`` for one refused before it was fetched. The root
+    .strataignore is the options' (``""`` when there is none), so nothing is held back."""
+
+    def __init__(self, files: Iterable[ArchiveFile | Skipped], options: IngestOptions) -> None:
+        if options.strataignore is None:
+            raise ValueError("FileIngest needs the repository's .strataignore text (\"\" when it has none)")
+        self._start(options)
+        self._reader = _GivenFiles(files, self._record_skip)
+
+
+class _GivenFiles:
+    """What FileIngest reads instead of an ArchiveReader."""
+
+    commit = None
+
+    def __init__(self, files: Iterable[ArchiveFile | Skipped], on_skip: Callable[[Skipped], None]) -> None:
+        self._files, self._on_skip = files, on_skip
+
+    def __iter__(self) -> Iterator[ArchiveFile]:
+        for item in self._files:
+            if isinstance(item, Skipped):
+                self._on_skip(item)
+            else:
+                yield item
 
 
 class _SymbolStage:

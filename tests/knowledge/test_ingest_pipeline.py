@@ -164,3 +164,24 @@ def test_files_whose_symbols_the_caller_holds_are_not_parsed():
     assert not main.symbols_kept and [s.name for s in main.symbols] == ["start"]
     assert ingest.summary.symbols == 1  # only what was parsed here
     assert sorted(asked) == ["JavaScript", "Python"]  # own source only: not vendored, generated or binary
+
+
+def test_files_given_one_by_one_give_what_the_archive_gives():
+    from knowledge.ingest.archive import ArchiveReader, Skipped
+    from knowledge.ingest.pipeline import FileIngest
+
+    ignore = "static/\n*.pb.go\n"
+    files = dict(sorted({**REPO, ".strataignore": ignore.encode()}.items()))  # in git's order
+    archive_results, archive = run(repo_archive(files))
+    assert "static/logo.png" not in archive_results and ".strataignore" in archive_results
+    given = list(ArchiveReader(Stream(repo_archive(files))))
+    one_by_one = FileIngest([*given, Skipped("bad\\x1bname", SkipReason.CONTROL_CHARACTER)], IngestOptions(strataignore=ignore))
+    assert {r.path: r for r in one_by_one} == archive_results
+    assert (one_by_one.summary.files, one_by_one.summary.symbols, one_by_one.summary.readme) == (
+        archive.summary.files, archive.summary.symbols, archive.summary.readme)
+    assert one_by_one.summary.language_shares() == archive.summary.language_shares()
+    assert one_by_one.summary.strataignore == archive.summary.strataignore == ignore
+    assert {(s.path, s.reason) for s in one_by_one.summary.skipped} == {
+        (s.path, s.reason) for s in archive.summary.skipped} | {("bad\\x1bname", SkipReason.CONTROL_CHARACTER)}
+    with pytest.raises(ValueError, match="strataignore"):
+        FileIngest([], IngestOptions())
