@@ -90,6 +90,11 @@ INGEST_MAX_FILE_BYTES = int(env("INGEST_MAX_FILE_BYTES", str(1024 * 1024)))  # c
 INGEST_MAX_ARCHIVE_BYTES = int(env("INGEST_MAX_ARCHIVE_BYTES", str(1024**3)))  # uncompressed
 INGEST_MAX_COMPRESSED_BYTES = int(env("INGEST_MAX_COMPRESSED_BYTES", str(512 * 1024**2)))
 INGEST_MAX_FILES = int(env("INGEST_MAX_FILES", "100000"))
+# A push is applied file by file (diffstat, then `src` for each changed file) unless it changed more
+# than INCREMENTAL_MAX_FILES files (0 switches incremental refresh off) or more than this share of
+# the layer's files: then the whole archive is read, which costs less past that point.
+INCREMENTAL_MAX_FILES = int(env("INCREMENTAL_MAX_FILES", "500"))
+INCREMENTAL_MAX_SHARE = float(env("INCREMENTAL_MAX_SHARE", "0.2"))
 # A build beats every LAYER_HEARTBEAT_SECONDS while it runs; one silent for LAYER_STALL_SECONDS
 # lost its worker (killed, restarted) and is failed by the sweep, which runs every minute.
 LAYER_HEARTBEAT_SECONDS = int(env("LAYER_HEARTBEAT_SECONDS", "30"))

@@ -33,6 +33,7 @@ def _layer_json(request: HttpRequest, layer) -> dict:
         "id": layer.pk, "repository": layer.repository.full_name, "status": layer.status,
         "failure_reason": layer.failure_reason or None, "commit": summary.get("commit"),
         "files": summary.get("files"), "symbols": summary.get("symbols"), "languages": summary.get("languages", []),
+        "built": summary.get("built"),  # how the serving version was built: incremental from a commit, or in full
         "url": _url(request, "api_layer", layer.pk),
     }
 

@@ -31,6 +31,7 @@ LAYER = {
     "id": INTEGER, "repository": STRING, "status": {"enum": ["queued", "syncing", "active", "failed"]},
     "failure_reason": _nullable(STRING), "commit": _nullable(STRING), "files": _nullable(INTEGER),
     "symbols": _nullable(INTEGER), "languages": {"type": "array", "items": {"$ref": "#/components/schemas/Language"}},
+    "built": {**_nullable(_ref("Built")), "description": "How the serving version was built; null before the first build."},
     "url": URL,
 }
 
@@ -39,6 +40,13 @@ SCHEMAS = {
     "Language": _object({"language": STRING, "files": INTEGER, "bytes": INTEGER,
                          "share": {"type": "number", "description": "Of the bytes of the counted files, 0 to 1."}}),
     "Layer": _object(LAYER),
+    "Built": _object({
+        "mode": {"enum": ["incremental", "full"]},
+        "text": {**STRING, "description": 'In words: "incremental from 1a2b3c4d5e6f: 3 files changed", "full build: …".'},
+        "reason": {**STRING, "description": "Full builds: why the whole archive was read."},
+        "from": {**STRING, "description": "Incremental builds: the commit the changes were applied to."},
+        "changed": INTEGER, "added": INTEGER, "modified": INTEGER, "removed": INTEGER, "renamed": INTEGER,
+    }, required=["mode", "text"]),
     "LayerList": _object({"layers": {"type": "array", "items": _ref("Layer")}, **PAGE}),
     "LayerDetail": _object({**LAYER, "readme": _nullable(STRING), "skipped": _nullable(INTEGER),
                             "links": _object({"files": URL, "symbols": URL, "search": URL})}),

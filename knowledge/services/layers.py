@@ -24,20 +24,29 @@ from knowledge.ingest.symbols import extractor_version
 from knowledge.jobs import layer_build_later, search_index_compact_later
 from knowledge.models import ContentChunk, Generation, KnowledgeLayer, LayerFile, Symbol
 from knowledge.selectors import serving_generation
+from knowledge.services.incremental import (
+    IncrementalAbandoned,
+    IncrementalPlan,
+    basis,
+    built_full,
+    generation_merge,
+    incremental_ingest,
+    incremental_plan,
+)
 from knowledge.services.writer import (
+    BATCH,
+    BATCH_CHARS,
     CHUNK_COLUMNS,
     FILE_COLUMNS,
     SYMBOL_COLUMNS,
     GenerationWriter,
     RowStream,
     generation_purge,
+    generation_rows_purge,
 )
 from knowledge.signals import layer_created
 
 log = logging.getLogger("knowledge.layers")
-
-BATCH = 500  # files written at a time,
-BATCH_CHARS = 16 * 1024 * 1024  # or fewer when their text is this large: memory stays bounded
 
 
 class LayerBuildFailed(Exception):
@@ -59,7 +68,7 @@ def layers_create(*, user, repository_ids: Iterable[int]) -> int:
     queued = 0
     for repo in repos:
         layer, created = KnowledgeLayer.objects.get_or_create(repository=repo)
-        if created or layer_requeue(layer_id=layer.pk):
+        if created or layer_requeue(layer_id=layer.pk, read_again=True):
             queued += 1
             if created:
                 layer_build_later(layer_id=layer.pk)
@@ -67,13 +76,17 @@ def layers_create(*, user, repository_ids: Iterable[int]) -> int:
     return queued
 
 
-def layer_requeue(*, layer_id: int) -> bool:
-    """Queue a rebuild (Retry, or a push); while one runs, ask for another once it ends."""
+def layer_requeue(*, layer_id: int, read_again: bool = False) -> bool:
+    """Queue a rebuild (Retry, or a push); while one runs, ask for another once it ends.
+
+    A push's build that finds the head already served has nothing to do; with `read_again` (a
+    person asked: Retry) the same commit is read again from the archive.
+    """
     updated = KnowledgeLayer.objects.filter(pk=layer_id).exclude(status__in=NOT_REQUEUED).update(
         status=KnowledgeLayer.Status.QUEUED, failure_reason="", files_done=0, rebuild_requested=False, updated_at=timezone.now()
     )
     if updated:
-        layer_build_later(layer_id=layer_id)
+        layer_build_later(layer_id=layer_id, read_again=read_again)
     else:
         KnowledgeLayer.objects.filter(pk=layer_id, status=KnowledgeLayer.Status.SYNCING).update(rebuild_requested=True)
     return bool(updated)
@@ -161,8 +174,12 @@ def _head_commit(client, repo: Repository) -> tuple[str, str]:
     return data.get("full_name") or repo.full_name, endpoints.branch_head(client, repo.workspace.uuid, repo.uuid, branch)
 
 
-def layer_build(*, layer_id: int) -> None:
-    """Build a new generation; switch to it atomically, or keep the previous one on failure."""
+def layer_build(*, layer_id: int, read_again: bool = False) -> None:
+    """Build a new generation; switch to it atomically, or keep the previous one on failure.
+
+    Only what changed since the served commit when that can be applied (incremental refresh),
+    else the whole archive; nothing when the head is the served commit, unless `read_again`.
+    """
     if not KnowledgeLayer.objects.filter(pk=layer_id, repository__workspace__connection__status=Connection.Status.CONNECTED).exists():
         KnowledgeLayer.objects.filter(pk=layer_id, status=KnowledgeLayer.Status.QUEUED).update(
             status=KnowledgeLayer.Status.FAILED, updated_at=timezone.now(),
@@ -183,9 +200,11 @@ def layer_build(*, layer_id: int) -> None:
     try:
         client = client_for(repo.workspace.connection)
         full_name, commit = _head_commit(client, repo)
+        if not read_again and _up_to_date(layer, generation, commit):
+            return
         Generation.objects.filter(pk=generation.pk).update(commit=commit)
-        stats = _ingest(client, layer, generation, full_name, commit)
-        _activate(layer, generation, stats)
+        stats, plan = _build(client, layer, generation, full_name, commit)
+        _activate(layer, generation, stats, plan=plan)
     except RepositoryEmpty:
         _wait_for_first_push(layer, generation)
     except (LayerBuildFailed, BitbucketError, ArchiveRejected, HelperFailed) as exc:
@@ -203,6 +222,21 @@ def layer_build(*, layer_id: int) -> None:
         _rebuild_if_requested(layer_id)
 
 
+def _up_to_date(layer: KnowledgeLayer, generation: Generation, commit: str) -> bool:
+    """True, with the layer Active again, when it already serves `commit` (a push announced the
+    head a build had already read): the new generation, still empty, goes."""
+    serving = serving_generation(layer)
+    if serving is None or serving.commit != commit:
+        return False
+    generation_purge(generation_id=generation.pk)
+    KnowledgeLayer.objects.filter(pk=layer.pk, status=KnowledgeLayer.Status.SYNCING).update(
+        status=KnowledgeLayer.Status.ACTIVE, failure_reason="", files_done=serving.stats.get("files", 0),
+        files_total=serving.stats.get("files", 0), updated_at=timezone.now(),
+    )
+    log.info("knowledge.layer.up-to-date", extra={"layer": layer.pk})
+    return True
+
+
 def _reason(exc: Exception) -> str:
     if isinstance(exc, BitbucketAuthError):
         return "Bitbucket no longer accepts this connection: reconnect it on Integrations, then Retry."
@@ -213,6 +247,31 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, HelperFailed):
         return f"Symbols could not be extracted ({exc}); press Retry. The previous version is still served."
     return getattr(exc, "message", None) or str(exc)
+
+
+def _file_link(layer_id: int):
+    def link(target: str) -> str:  # a relative link in a doc opens our file view
+        path, _, fragment = target.partition("#")
+        return reverse("knowledge:file", args=[layer_id, path]) + (f"#{fragment}" if fragment else "")
+
+    return link
+
+
+def _build(client, layer: KnowledgeLayer, generation: Generation, full_name: str, commit: str) -> tuple[dict, IncrementalPlan | None]:
+    """The new generation's rows and stats: only what the push changed when that can be applied
+    on top of the serving generation (knowledge.services.incremental), else the whole archive."""
+    limits = _limits()
+    plan = incremental_plan(client=client, layer=layer, commit=commit, limits=limits)
+    if isinstance(plan, IncrementalPlan):
+        try:
+            return incremental_ingest(client=client, layer=layer, generation=generation, plan=plan, commit=commit,
+                                      limits=limits, resolve_link=_file_link(layer.pk)), plan
+        except IncrementalAbandoned as exc:
+            generation_rows_purge(generation_id=generation.pk)
+            plan = str(exc)
+    stats = _ingest(client, layer, generation, full_name, commit)
+    stats["built"] = built_full(plan)
+    return stats, None
 
 
 def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: str, commit: str) -> dict:
@@ -244,13 +303,10 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
             # Also the heartbeat the stalled-build sweep looks at.
             KnowledgeLayer.objects.filter(pk=layer.pk).update(files_done=done, files_total=total(), updated_at=timezone.now())
 
-    def file_link(target: str) -> str:  # a relative link in a doc opens our file view
-        path, _, fragment = target.partition("#")
-        return reverse("knowledge:file", args=[layer.pk, path]) + (f"#{fragment}" if fragment else "")
-
     kept = _symbols_to_keep(layer)
+    limits = _limits()
     options = IngestOptions(
-        limits=_limits(), parse_processes=settings.INGEST_PARSE_PROCESSES, resolve_link=file_link,
+        limits=limits, parse_processes=settings.INGEST_PARSE_PROCESSES, resolve_link=_file_link(layer.pk),
         symbols_known=lambda sha256, language: (sha256, language or "") in kept,
     )
     ingest = Ingest(response.raw, options, on_progress=progress)
@@ -280,6 +336,7 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
     if partial_reason:
         stats["notes"].append(f"Stopped early: {partial_reason}. The layer holds the files read before that point.")
     stats["commit"] = commit
+    stats["basis"] = basis(ingest.summary, limits)
     Generation.objects.filter(pk=generation.pk).update(bytes_read=ingest.summary.stats.compressed_bytes)
     return stats
 
@@ -296,13 +353,20 @@ def _symbols_to_keep(layer: KnowledgeLayer) -> dict[tuple[str, str], int]:
     return {(sha256, language): pk for pk, sha256, language in files.values_list("pk", "sha256", "language").iterator(chunk_size=5000)}
 
 
-def _activate(layer: KnowledgeLayer, generation: Generation, stats: dict) -> None:
+def _activate(layer: KnowledgeLayer, generation: Generation, stats: dict, *, plan: IncrementalPlan | None = None) -> None:
+    """Serve the new version in one transaction: the new generation, or (incremental) the serving
+    generation with the new generation's rows merged in, under the new number."""
+    serving = plan.base if plan else generation
     with transaction.atomic():
         ours = Generation.objects.filter(pk=generation.pk, status=Generation.Status.BUILDING).update(
             status=Generation.Status.READY, stats=stats, finished_at=timezone.now())
+        if ours and plan:
+            stats = generation_merge(generation=generation, plan=plan, stats=stats)
+            ours = stats is not None
         if ours:
             ours = KnowledgeLayer.objects.filter(pk=layer.pk, status=KnowledgeLayer.Status.SYNCING).update(
-                status=KnowledgeLayer.Status.ACTIVE, active_generation=generation.number, failure_reason="", summary=stats,
+                status=KnowledgeLayer.Status.ACTIVE, active_generation=generation.number, failure_reason="",
+                summary={key: value for key, value in stats.items() if key != "basis"},
                 files_done=stats["files"], files_total=stats["files"], updated_at=timezone.now(),
             )
         if not ours:
@@ -313,10 +377,10 @@ def _activate(layer: KnowledgeLayer, generation: Generation, stats: dict) -> Non
         generation_purge(generation_id=generation.pk)
         log.warning("knowledge.layer.build-superseded", extra={"layer": layer.pk})
         return
-    for old in Generation.objects.filter(layer=layer).exclude(pk=generation.pk).values_list("pk", flat=True):
+    for old in Generation.objects.filter(layer=layer).exclude(pk=serving.pk).values_list("pk", flat=True):
         generation_purge(generation_id=old)
     search_index_compact_later()
-    log.info("knowledge.layer.built", extra={"layer": layer.pk, "files": stats["files"]})
+    log.info("knowledge.layer.built", extra={"layer": layer.pk, "files": stats["files"], "built": stats["built"]["mode"]})
 
 
 def _wait_for_first_push(layer: KnowledgeLayer, generation: Generation) -> None:

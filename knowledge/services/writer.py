@@ -15,6 +15,8 @@ from knowledge.models import ContentChunk, Dependency, Doc, Generation, LayerFil
 _NUL = "\x00"
 CHUNK_LINES = 50
 CHUNK_CHARS = 4096
+BATCH = 500  # files written at a time,
+BATCH_CHARS = 16 * 1024 * 1024  # or fewer when their text is this large: memory stays bounded
 
 
 def _text(result: FileResult) -> str:
@@ -232,20 +234,34 @@ class GenerationWriter:
             "symbols_parsed": summary.symbols,
             "symbols_version": extractor_version(),
             "skipped": summary.skipped_count,
-            "languages": [
-                {"language": s.language, "files": s.files, "bytes": s.bytes, "share": round(s.share, 4)}
-                for s in summary.language_shares()
-            ],
+            "languages": language_rows(summary),
             "readme": summary.readme.path if summary.readme else None,
             "notes": summary.notes,
             "manifest_errors": [f"{m.path}: {m.error}" for m in summary.manifests if m.error],
         }
 
 
+def language_rows(summary: IngestSummary) -> list[dict]:
+    """The languages of a generation's stats, largest share first."""
+    return [
+        {"language": s.language, "files": s.files, "bytes": s.bytes, "share": round(s.share, 4)}
+        for s in summary.language_shares()
+    ]
+
+
+# Every table of a generation's rows, children first.
+GENERATION_TABLES = (Symbol, ContentChunk, Dependency, SkippedFile, Doc, LayerFile)
+
+
+def generation_rows_purge(*, generation_id: int) -> None:
+    """Delete a generation's rows, children first, in chunks; the generation itself stays."""
+    for model in GENERATION_TABLES:
+        delete_in_chunks(model._base_manager.filter(generation_id=generation_id))
+
+
 def generation_purge(*, generation_id: int) -> None:
     """Delete a generation and its rows, children first, in chunks."""
-    for model in (Symbol, ContentChunk, Dependency, SkippedFile, Doc, LayerFile):
-        delete_in_chunks(model._base_manager.filter(generation_id=generation_id))
+    generation_rows_purge(generation_id=generation_id)
     Generation.objects.filter(pk=generation_id).delete()
 
 

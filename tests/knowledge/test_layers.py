@@ -131,10 +131,12 @@ def test_symbols_come_from_a_helper_process_and_its_crash_fails_the_build_keepin
     import signal
 
     from knowledge.ingest import parse_helper
-    from knowledge.services import layers
+    from knowledge.services import incremental, layers
 
-    # Every file its own group, so even this small repository is parsed in a helper.
-    monkeypatch.setattr(layers, "IngestOptions", functools.partial(layers.IngestOptions, parse_group_bytes=1))
+    # Every file its own group, so even this small repository is parsed in a helper (in a full
+    # build and in an incremental one alike).
+    for module in (layers, incremental):
+        monkeypatch.setattr(module, "IngestOptions", functools.partial(module.IngestOptions, parse_group_bytes=1))
     started = []
     submit = parse_helper.Helpers.submit
     monkeypatch.setattr(parse_helper.Helpers, "submit", lambda self, group: (started.append(self), submit(self, group))[1])
@@ -457,9 +459,11 @@ def test_a_build_the_sweep_gave_up_on_leaves_nothing_behind_when_it_ends(signed_
     assert not (Generation.objects.exists() or LayerFile.objects.exists() or ContentChunk.objects.exists() or Symbol.objects.exists())
 
 
-def test_a_push_during_a_build_that_died_is_built_once_the_sweep_fails_it(signed_in, acme):
+def test_a_push_during_a_build_that_died_is_built_once_the_sweep_fails_it(signed_in, acme, bitbucket):
     create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
     layer = KnowledgeLayer.objects.get()
+    bitbucket.control("POST", "/_sandbox/repositories/acme/api/commits",
+                      json={"branch": "main", "files": {"acme/late.py": "def late():\n    pass\n"}})
     KnowledgeLayer.objects.filter(pk=layer.pk).update(  # a worker died mid-build; a push came meanwhile
         status=KnowledgeLayer.Status.SYNCING, rebuild_requested=True, updated_at="2000-01-01T00:00:00Z")
     assert tasks.resume_stalled_layers() == 1
@@ -467,14 +471,17 @@ def test_a_push_during_a_build_that_died_is_built_once_the_sweep_fails_it(signed
     assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.active_generation == 2 and not layer.rebuild_requested
 
 
-def test_a_rebuild_asked_for_during_a_build_runs_after_it(signed_in, acme):
+def test_a_rebuild_asked_for_during_a_build_runs_after_it(signed_in, acme, bitbucket):
     repo = Repository.objects.get(workspace=acme, slug="api")
     layer = KnowledgeLayer.objects.create(repository=repo, status=KnowledgeLayer.Status.SYNCING)
     assert layer_requeue(layer_id=layer.pk) is False  # busy: remembered, not lost
     KnowledgeLayer.objects.filter(pk=layer.pk).update(status=KnowledgeLayer.Status.QUEUED)
     layer_build(layer_id=layer.pk)
     layer.refresh_from_db()
-    assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.active_generation == 2 and not layer.rebuild_requested
+    assert layer.status == KnowledgeLayer.Status.ACTIVE and not layer.rebuild_requested
+    # The second build ran and found the head it was asked for already served: nothing to redo.
+    heads = [r for r in bitbucket.requests_seen() if r["path"].endswith("/refs/branches/main")]
+    assert len(heads) == 2 and layer.active_generation == 1
 
 
 def test_a_common_name_s_own_definition_comes_first_however_many_names_contain_it(signed_in, acme, bitbucket, tmp_path):

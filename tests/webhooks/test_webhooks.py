@@ -80,10 +80,12 @@ def test_signed_bodies_that_are_not_a_json_object_are_refused_with_400_and_store
     assert Delivery.objects.count() == 0
 
 
-def test_a_push_whose_text_holds_nul_or_lone_surrogates_is_stored_cleaned_and_processed(acme, signed_in, client):
+def test_a_push_whose_text_holds_nul_or_lone_surrogates_is_stored_cleaned_and_processed(acme, signed_in, client, bitbucket):
     hook = Hook.objects.get(workspace=acme)
     repo = Repository.objects.get(workspace=acme, slug="api")
     signed_in.post("/knowledge/layers/create/", {"repository": [repo.pk]})
+    bitbucket.control("POST", "/_sandbox/repositories/acme/api/commits",  # the head the delivery announces
+                      json={"branch": "main", "files": {"acme/pushed.py": "X = 1\n"}})
     payload = json.loads(shared_path("bitbucket", "webhooks", "push-updatePayload.json").read_text())
     payload["repository"]["uuid"] = repo.uuid
     for change in payload["push"]["changes"]:
@@ -91,9 +93,10 @@ def test_a_push_whose_text_holds_nul_or_lone_surrogates_is_stored_cleaned_and_pr
         for commit in change.get("commits", []):
             commit["message"] = "fix\u0000 weird \ud800"
     body = json.dumps(payload).encode()  # NUL and the lone surrogate go out as \u escapes, as Bitbucket sends them
-    answer = post_delivery(client, hook, body, request_uuid=str(uuid.uuid4()), attempt="99999")
+    request_uuid = str(uuid.uuid4())
+    answer = post_delivery(client, hook, body, request_uuid=request_uuid, attempt="99999")
     assert answer.status_code == 202
-    delivery = Delivery.objects.get()
+    delivery = Delivery.objects.get(request_uuid=request_uuid)
     assert delivery.status == Delivery.Status.PROCESSED and delivery.attempt == 32767
     assert "\x00" not in json.dumps(delivery.payload) and KnowledgeLayer.objects.get().active_generation == 2
 
