@@ -8,12 +8,12 @@ from __future__ import annotations
 from core.jobs import enqueue
 
 
-def layer_build_later(*, layer_id: int, read_again: bool = False) -> None:
-    """Build a Queued layer's next generation; with `read_again`, from the whole archive even when
+def layer_build_later(*, layer_id: int, from_archive: bool = False) -> None:
+    """Build a Queued layer's next generation; with `from_archive`, from the whole archive even when
     the head is the commit already served."""
     from knowledge.tasks import build_layer
 
-    enqueue(build_layer, layer_id, read_again, name=f"build-layer-{layer_id}")
+    enqueue(build_layer, layer_id, from_archive, name=f"build-layer-{layer_id}")
 
 
 def layer_purge_later(*, layer_id: int) -> None:

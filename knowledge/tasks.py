@@ -8,8 +8,8 @@ from knowledge.services.layers import layer_build, layers_resume_stalled
 from knowledge.services.writer import search_index_compact
 
 
-def build_layer(layer_id: int, read_again: bool = False) -> None:
-    layer_build(layer_id=layer_id, read_again=read_again)
+def build_layer(layer_id: int, from_archive: bool = False) -> None:
+    layer_build(layer_id=layer_id, from_archive=from_archive)
 
 
 def delete_layer(layer_id: int) -> int:

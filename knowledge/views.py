@@ -128,7 +128,7 @@ def retry_layer(request: HttpRequest, pk: int) -> HttpResponse:
     layer = layer_for(user=request.user, layer_id=pk)
     if _needs_reconnect(request.user):
         messages.error(request, RECONNECT_FIRST)
-    elif layer_requeue(layer_id=layer.pk, read_again=True):
+    elif layer_requeue(layer_id=layer.pk, from_archive=True):
         messages.success(request, f"Rebuilding the knowledge layer of {layer.repository.full_name}.")
     elif layer.status == KnowledgeLayer.Status.QUEUED:
         messages.info(request, f"The knowledge layer of {layer.repository.full_name} is already queued: it reads the latest commit.")

@@ -10,8 +10,8 @@ again). So unchanged rows are never copied: they stay where they are, with their
 How. `incremental_plan` reads the diffstat from the served commit to the new head (the two-dot
 diff of the two trees, so a force-push is applied exactly too) and returns a plan, or in words
 why the whole archive is read instead: no served version, one built before this existed or with
-warnings, other limits or another symbol extractor, the same commit again (Retry rebuilds from
-the archive), a diffstat Bitbucket refuses or cannot find (an unknown served commit), more
+warnings, other limits or another symbol extractor, a diffstat Bitbucket refuses or cannot find
+(an unknown served commit), more
 changed files than INCREMENTAL_MAX_FILES or INCREMENTAL_MAX_SHARE of the layer, or a changed
 `.strataignore`. `incremental_ingest` fetches the added, modified and renamed files one by one
 through `src` (the archive's rules apply: `archive.repository_path` for paths, `archive.read_file`
@@ -105,12 +105,10 @@ def basis(summary: IngestSummary, limits: ArchiveLimits) -> dict | None:
             "max_path_length": limits.max_path_length}
 
 
-def _unusable(base: Generation, commit: str, limits: ArchiveLimits) -> str | None:
+def _unusable(base: Generation, limits: ArchiveLimits) -> str | None:
     stats = base.stats or {}
     if not base.commit:
         return "the served version's commit is not recorded"
-    if base.commit == commit:
-        return "the same commit as the served version, read again"
     if "basis" not in stats:
         return "the served version was built before incremental refresh"
     if stats["basis"] is None:
@@ -131,7 +129,7 @@ def incremental_plan(*, client: BitbucketClient, layer: KnowledgeLayer, commit: 
     base = serving_generation(layer)
     if base is None:
         return "no earlier version to start from"
-    reason = _unusable(base, commit, limits)
+    reason = _unusable(base, limits)
     if reason:
         return reason
     files = base.stats.get("files") or 0

@@ -68,7 +68,7 @@ def layers_create(*, user, repository_ids: Iterable[int]) -> int:
     queued = 0
     for repo in repos:
         layer, created = KnowledgeLayer.objects.get_or_create(repository=repo)
-        if created or layer_requeue(layer_id=layer.pk, read_again=True):
+        if created or layer_requeue(layer_id=layer.pk, from_archive=True):
             queued += 1
             if created:
                 layer_build_later(layer_id=layer.pk)
@@ -76,17 +76,17 @@ def layers_create(*, user, repository_ids: Iterable[int]) -> int:
     return queued
 
 
-def layer_requeue(*, layer_id: int, read_again: bool = False) -> bool:
+def layer_requeue(*, layer_id: int, from_archive: bool = False) -> bool:
     """Queue a rebuild (Retry, or a push); while one runs, ask for another once it ends.
 
-    A push's build that finds the head already served has nothing to do; with `read_again` (a
-    person asked: Retry) the same commit is read again from the archive.
+    A push's build applies what changed since the served commit (nothing when the head is the
+    served commit); with `from_archive` (a person asked: Retry) it reads the whole archive.
     """
     updated = KnowledgeLayer.objects.filter(pk=layer_id).exclude(status__in=NOT_REQUEUED).update(
         status=KnowledgeLayer.Status.QUEUED, failure_reason="", files_done=0, rebuild_requested=False, updated_at=timezone.now()
     )
     if updated:
-        layer_build_later(layer_id=layer_id, read_again=read_again)
+        layer_build_later(layer_id=layer_id, from_archive=from_archive)
     else:
         KnowledgeLayer.objects.filter(pk=layer_id, status=KnowledgeLayer.Status.SYNCING).update(rebuild_requested=True)
     return bool(updated)
@@ -174,11 +174,12 @@ def _head_commit(client, repo: Repository) -> tuple[str, str]:
     return data.get("full_name") or repo.full_name, endpoints.branch_head(client, repo.workspace.uuid, repo.uuid, branch)
 
 
-def layer_build(*, layer_id: int, read_again: bool = False) -> None:
+def layer_build(*, layer_id: int, from_archive: bool = False) -> None:
     """Build a new generation; switch to it atomically, or keep the previous one on failure.
 
     Only what changed since the served commit when that can be applied (incremental refresh),
-    else the whole archive; nothing when the head is the served commit, unless `read_again`.
+    else the whole archive; nothing when the head is the served commit. With `from_archive`, the
+    whole archive whatever changed: the way out of anything incremental refresh got wrong.
     """
     if not KnowledgeLayer.objects.filter(pk=layer_id, repository__workspace__connection__status=Connection.Status.CONNECTED).exists():
         KnowledgeLayer.objects.filter(pk=layer_id, status=KnowledgeLayer.Status.QUEUED).update(
@@ -200,10 +201,10 @@ def layer_build(*, layer_id: int, read_again: bool = False) -> None:
     try:
         client = client_for(repo.workspace.connection)
         full_name, commit = _head_commit(client, repo)
-        if not read_again and _up_to_date(layer, generation, commit):
+        if not from_archive and _up_to_date(layer, generation, commit):
             return
         Generation.objects.filter(pk=generation.pk).update(commit=commit)
-        stats, plan = _build(client, layer, generation, full_name, commit)
+        stats, plan = _build(client, layer, generation, full_name, commit, from_archive=from_archive)
         _activate(layer, generation, stats, plan=plan)
     except RepositoryEmpty:
         _wait_for_first_push(layer, generation)
@@ -257,11 +258,15 @@ def _file_link(layer_id: int):
     return link
 
 
-def _build(client, layer: KnowledgeLayer, generation: Generation, full_name: str, commit: str) -> tuple[dict, IncrementalPlan | None]:
+def _build(client, layer: KnowledgeLayer, generation: Generation, full_name: str, commit: str, *,
+           from_archive: bool) -> tuple[dict, IncrementalPlan | None]:
     """The new generation's rows and stats: only what the push changed when that can be applied
     on top of the serving generation (knowledge.services.incremental), else the whole archive."""
     limits = _limits()
-    plan = incremental_plan(client=client, layer=layer, commit=commit, limits=limits)
+    if from_archive:
+        plan: IncrementalPlan | str = "a full build was asked for"
+    else:
+        plan = incremental_plan(client=client, layer=layer, commit=commit, limits=limits)
     if isinstance(plan, IncrementalPlan):
         try:
             return incremental_ingest(client=client, layer=layer, generation=generation, plan=plan, commit=commit,

@@ -72,10 +72,10 @@ def push(bitbucket, **body) -> str:
     return answer.json()["hash"]
 
 
-def rebuild(bitbucket, layer, *, read_again: bool = False) -> tuple[KnowledgeLayer, list[dict]]:
+def rebuild(bitbucket, layer, *, from_archive: bool = False) -> tuple[KnowledgeLayer, list[dict]]:
     """Build the layer at the head now (the job runs in-process); the Bitbucket requests it made."""
     seen = bitbucket.requests_seen()
-    layer_requeue(layer_id=layer.pk, read_again=read_again)
+    layer_requeue(layer_id=layer.pk, from_archive=from_archive)
     layer.refresh_from_db()
     return layer, bitbucket.requests_seen(since=seen[-1]["seq"] if seen else 0)
 
@@ -110,9 +110,9 @@ def assert_same_as_a_full_build(bitbucket, layer) -> dict:
     """The serving (incremental) version against a full build of the same commit, field by field."""
     applied = snapshot(layer)
     assert layer.summary["built"]["mode"] == "incremental"
-    layer, made = rebuild(bitbucket, layer, read_again=True)  # the same commit again, as Retry reads it: from the archive
-    assert layer.summary["built"] == {"mode": "full", "reason": "the same commit as the served version, read again",
-                                      "text": "full build: the same commit as the served version, read again"}
+    layer, made = rebuild(bitbucket, layer, from_archive=True)  # the same commit, as Retry builds it: from the archive
+    assert layer.summary["built"] == {"mode": "full", "reason": "a full build was asked for",
+                                      "text": "full build: a full build was asked for"}
     assert any("/get/" in r["path"] for r in made)
     full = snapshot(layer)
     for key in full:
@@ -194,7 +194,7 @@ def test_pushes_applied_one_after_another_and_a_forced_push_stay_equal_to_a_full
     assert not any(path == "src/mono/extra.py" for path, *_ in applied["files"])
 
     page = signed_in.get(f"/knowledge/layers/{layer.pk}/").content.decode()
-    assert "full build: the same commit as the served version, read again" in page
+    assert "full build: a full build was asked for" in page
 
 
 def test_the_layer_page_and_the_api_say_how_the_version_was_built(bitbucket, mono, signed_in):
@@ -273,9 +273,9 @@ def test_a_failed_incremental_build_keeps_the_previous_version_serving(bitbucket
     assert "previous version is still served" in page
 
     bitbucket.control("DELETE", "/_sandbox/faults")
-    signed_in.post(f"/knowledge/layers/{layer.pk}/retry/")
+    signed_in.post(f"/knowledge/layers/{layer.pk}/retry/")  # Retry reads the whole archive: the way out of anything
     layer.refresh_from_db()
-    assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.summary["built"]["mode"] == "incremental"
+    assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.summary["built"]["reason"] == "a full build was asked for"
     assert Symbol.objects.filter(generation=serving_generation(layer), name="helper_extra").exists()
 
 
