@@ -8,9 +8,9 @@ from bench.harness import emit, settle, setup_django, throwaway_database
 
 def main(argv: list[str]) -> int:
     setup_django()
-    from bench import disconnect, layers, sync
+    from bench import disconnect, incremental, layers, sync
 
-    benches = {"sync": sync.run, "disconnect": disconnect.run, "layers": layers.run}
+    benches = {"sync": sync.run, "disconnect": disconnect.run, "layers": layers.run, "incremental": incremental.run}
     chosen = argv or list(benches)
     failures = 0
     with throwaway_database():
