@@ -2,8 +2,9 @@
 
 Layers are built from Bitbucket, never typed in: nothing here is added or edited by hand, and a
 layer's generations are summarised read-only (its files, chunks and symbols are far too many to
-show). Rebuild goes through `layer_requeue`, as the page's Retry does, and never for a
-connection Bitbucket refuses: that would only fail, so the admin is told who must reconnect.
+show). Rebuild goes through `layer_requeue` and reads the whole archive, as the page's Retry does,
+and never for a connection Bitbucket refuses: that would only fail, so the admin is told who must
+reconnect.
 """
 from __future__ import annotations
 
@@ -103,7 +104,7 @@ class KnowledgeLayerAdmin(admin.ModelAdmin):
             elif (connection.status != Connection.Status.CONNECTED or repository.workspace.status != Workspace.Status.ACTIVE
                   or repository.status != Repository.Status.LISTED):
                 gone += 1
-            elif layer_requeue(layer_id=layer.pk):
+            elif layer_requeue(layer_id=layer.pk, from_archive=True):
                 queued += 1
             else:
                 busy += 1

@@ -297,9 +297,11 @@ def generation_merge(*, generation: Generation, plan: IncrementalPlan, stats: di
         "skipped": base.stats.get("skipped", 0) - skipped_gone + stats["skipped"],
         "manifest_errors": kept_errors + stats["manifest_errors"],
     }
-    bytes_read = Generation.objects.filter(pk=generation.pk).values_list("bytes_read", flat=True).first() or 0
+    started, bytes_read = Generation.objects.filter(pk=generation.pk).values_list("created_at", "bytes_read").get()
     Generation.objects.filter(pk=generation.pk).delete()  # empty now; its number passes to the serving one
+    # The serving generation is now this build's version: its number, commit, figures and times.
     moved = Generation.objects.filter(pk=base.pk, status=Generation.Status.READY).update(
-        number=generation.number, commit=stats["commit"], stats=merged, finished_at=timezone.now(), bytes_read=bytes_read,
+        number=generation.number, commit=stats["commit"], stats=merged, created_at=started, finished_at=timezone.now(),
+        bytes_read=bytes_read,
     )
     return merged if moved else None

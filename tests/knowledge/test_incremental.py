@@ -166,6 +166,7 @@ def test_a_push_is_applied_file_by_file_and_equals_a_full_build(bitbucket, mono,
     changed_fetched_only(made, fetched)  # at most changed files + 3 calls
     generation = serving_generation(layer)
     assert (generation.pk, generation.number, generation.commit) == (before.pk, before.number + 1, commit)
+    assert generation.created_at > before.finished_at  # when this version's build started
     assert Generation.objects.filter(layer=layer).count() == 1
     applied = assert_same_as_a_full_build(bitbucket, layer)
     if scenario == "caps":
