@@ -1,19 +1,19 @@
 """Incremental refresh: apply what a push changed to the serving generation, as Bitbucket's diffstat says.
 
 Why rows are moved, not copied. Measured on PostgreSQL with the Django 5.2 sdist (6,918 files,
-24,516 chunks, 42,762 symbols; full build 26 s): copying the unchanged files' chunks into a new
-generation with INSERT … SELECT took 10–19 s, against 0.6 s for the same copy without the trigram
-index. pg_trgm extracts every copied row's trigrams again, so a copy *is* a re-index, and the
-symbols' and paths' indexes add about 2.4 s more (`make bench BENCH_ARGS=incremental` measures it
-again). So unchanged rows are never copied: they stay where they are, with their index entries.
+24,516 chunks, 42,762 symbols; a full build takes 12–26 s here): copying the unchanged files'
+chunks into a new generation with INSERT … SELECT took 9–19 s, against 0.6 s for the same copy
+without the trigram index. pg_trgm extracts every copied row's trigrams again, so a copy *is* a
+re-index, and the symbols' and paths' indexes add about 2 s more (`make bench
+BENCH_ARGS=incremental` measures it again). So unchanged rows are never copied: they stay where
+they are, with their index entries.
 
 How. `incremental_plan` reads the diffstat from the served commit to the new head (the two-dot
 diff of the two trees, so a force-push is applied exactly too) and returns a plan, or in words
 why the whole archive is read instead: no served version, one built before this existed or with
 warnings, other limits or another symbol extractor, a diffstat Bitbucket refuses or cannot find
-(an unknown served commit), more
-changed files than INCREMENTAL_MAX_FILES or INCREMENTAL_MAX_SHARE of the layer, or a changed
-`.strataignore`. `incremental_ingest` fetches the added, modified and renamed files one by one
+(an unknown served commit), more changed files than INCREMENTAL_MAX_FILES or
+INCREMENTAL_MAX_SHARE of the layer, or a changed `.strataignore`. `incremental_ingest` fetches the added, modified and renamed files one by one
 through `src` (the archive's rules apply: `archive.repository_path` for paths, `archive.read_file`
 for the caps, the classifier for binary, vendored, generated and ignored files), runs them through
 the same stages as an archive (`FileIngest`) and writes their rows into the new generation, which
@@ -23,9 +23,12 @@ to the change), and recomputes languages, README and counts from the rows, so th
 build of the same commit gives. Readers see the old version or the new one (one commit); anything
 failing before that commit leaves the served version as it was.
 
+The serving generation keeps its id across incremental builds; its number, commit, stats and
+times become the new version's, so anything that names a version must name it by number.
+
 Known difference: diffstat does not say a path is a symbolic link or in Git LFS. An LFS file
 (`src` redirects it) sends the build back to the archive; a link changed in a push is kept as a
-small text file holding its target until the next full build, where an archive skips it.
+small text file holding its target until the next full build (Retry), where an archive skips it.
 """
 from __future__ import annotations
 
