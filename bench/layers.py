@@ -129,7 +129,8 @@ def run() -> None:
                 totals.append(total)
             stats = generation.stats
             rebuilds = [
-                timed_build(lambda: layer_requeue(layer_id=KnowledgeLayer.objects.get(repository=django_repo).pk))[0]
+                # from_archive: read in full, as Retry does (a push of the served head builds nothing).
+                timed_build(lambda: layer_requeue(layer_id=KnowledgeLayer.objects.get(repository=django_repo).pk, from_archive=True))[0]
                 for _ in range(INGEST_RUNS)
             ]
             seconds, total = statistics.median(firsts), statistics.median(totals)
