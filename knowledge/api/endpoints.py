@@ -38,6 +38,12 @@ def _layer_json(request: HttpRequest, layer) -> dict:
     }
 
 
+def _version(generation) -> object:
+    """What a cursor must still find: the same generation at the same version (an incremental
+    build keeps a generation's id and gives it the new version's number)."""
+    return generation and [generation.pk, generation.number]
+
+
 def _walk(request: HttpRequest, *, list_name: str, question: object, version: object):
     """The position of the page asked for (None: the first), and a maker of the next cursor."""
     cursor = cursor_param(request)
@@ -85,7 +91,7 @@ def files(request: HttpRequest, layer_id: int) -> JsonResponse:
     directory = param(request, "path").strip("/")
     directory = directory + "/" if directory else ""
     after, next_cursor = _walk(request, list_name="files", question=[layer_id, directory],
-                               version=generation and generation.pk)
+                               version=_version(generation))
     entries, position = directory_page(generation, directory, after=_checked(after, int, str),
                                        limit=page_size(request, default=LIST_SIZE, most=LIST_MOST))
     return paged(request, {"layer": layer_id, "path": directory, "entries": [_entry_json(request, layer_id, e) for e in entries]},
@@ -118,7 +124,7 @@ def symbols(request: HttpRequest, layer_id: int) -> JsonResponse:
     generation = serving_generation(layer_for(user=request.user, layer_id=layer_id))
     query, kind = param(request, "q", limit=MAX_QUERY), param(request, "kind", limit=32)
     after, next_cursor = _walk(request, list_name="symbols", question=[layer_id, query, kind],
-                               version=generation and generation.pk)
+                               version=_version(generation))
     rows, position = symbols_page(generation, query=query, kind=kind, after=_checked(after, int),
                                   limit=page_size(request, default=LIST_SIZE, most=LIST_MOST))
     return paged(request, {"layer": layer_id, "symbols": [

@@ -50,7 +50,7 @@ def search_overview(*, user, scope: Scope, cursor: str = "", limit: int = 20) ->
 
 
 def _page(scope: Scope, layers: list[Layer], counts: dict[str, Total], cursor: str, limit: int, indexed: bool) -> SearchPage:
-    question, version = asdict(scope), [layer.generation_id for layer in layers]
+    question, version = asdict(scope), [[layer.generation_id, layer.version] for layer in layers]
     kinds = scope.kinds
     at, after, seen = _position(cursor_load(cursor, list_name=LIST, question=question, version=version), kinds) if cursor else (0, None, 0)
     results: list[Result] = []

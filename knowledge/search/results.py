@@ -53,6 +53,7 @@ class Layer:
     generation_id: int
     layer_id: int
     repository: str
+    version: int  # the generation's number: an incremental build keeps its id, not its number
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def layers_in_scope(*, user, scope: Scope) -> list[Layer]:
         for name in scope.query.repos:
             any_repo |= Q(layer__repository__full_name__icontains=name)
         rows = rows.filter(any_repo)
-    rows = rows.order_by("layer__repository__full_name").values_list("pk", "layer_id", "layer__repository__full_name")
+    rows = rows.order_by("layer__repository__full_name").values_list("pk", "layer_id", "layer__repository__full_name", "number")
     return [Layer(*row) for row in rows]
 
 
