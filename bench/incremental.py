@@ -23,11 +23,13 @@ RENAMED = ["django/utils/termcolors.py", "django/utils/duration.py", "django/uti
 
 
 def _push(url: str, run: int, head: str) -> dict:
-    source = requests.get(f"{url}/2.0/repositories/bench/django/src/{head}/{MODIFIED[run]}", auth=("bench@example.com", TOKEN), timeout=60)
-    source.raise_for_status()
+    from integrations.bitbucket import endpoints
+    from integrations.bitbucket.client import BasicCredentials, BitbucketClient
+
+    source = endpoints.src_file(BitbucketClient(BasicCredentials("bench@example.com", TOKEN)), "bench", "django", head, MODIFIED[run])
     answer = requests.post(f"{url}/_sandbox/repositories/bench/django/commits", timeout=60, json={
         "branch": "main", "message": f"bench push {run}",
-        "files": {MODIFIED[run]: source.text + f"\n\ndef bench_added_{run}(value):\n    return value\n",
+        "files": {MODIFIED[run]: source.decode() + f"\n\ndef bench_added_{run}(value):\n    return value\n",
                   f"django/utils/bench_new_{run}.py": f'"""Added by the bench."""\n\n\ndef bench_new_{run}():\n    return {run}\n'},
         "rename": {RENAMED[run]: RENAMED[run].replace(".py", f"_moved_{run}.py")},
     })

@@ -11,6 +11,7 @@ complete; `first=n` asks for one page of at most n values instead (a probe).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +27,10 @@ USER_EMAILS = f"{API}/user/emails"
 USER_WORKSPACES = f"{API}/user/workspaces"
 
 PULL_REQUEST_STATES = ("OPEN", "MERGED", "DECLINED", "SUPERSEDED")
+DIFFSTAT_PAGELEN = 500  # Bitbucket's own page size for diffstat: one request for most pushes
+CHANGE_PATHS = {  # a diffstat status, and whether its entry has an old and a new path
+    "added": (False, True), "removed": (True, False), "modified": (True, True), "renamed": (True, True),
+}
 
 
 def _segment(value: str | int) -> str:
@@ -104,6 +109,12 @@ def src_file(client: BitbucketClient, workspace: str, repo: str, commit: str, pa
     return client.request("GET", _src(workspace, repo, commit, path)).content
 
 
+def src_file_stream(client: BitbucketClient, workspace: str, repo: str, commit: str, path: str) -> requests.Response:
+    """A file's bytes at `commit` as a streamed response (the caller closes it). A redirected
+    response is a file kept in Git LFS (Bitbucket sends those to its media host): `history` says so."""
+    return client.request("GET", _src(workspace, repo, commit, path), stream=True)
+
+
 def src_meta(client: BitbucketClient, workspace: str, repo: str, commit: str, path: str) -> dict:
     """What a path is at `commit` (`type` commit_file or commit_directory, `size`…), not its content."""
     return client.get(_src(workspace, repo, commit, path), {"format": "meta"})
@@ -114,9 +125,42 @@ def src_directory(client: BitbucketClient, workspace: str, repo: str, commit: st
     return _listing(client, _src(workspace, repo, commit, path) + ("/" if path.strip("/") else ""))
 
 
-def diffstat(client: BitbucketClient, workspace: str, repo: str, new: str, old: str) -> Iterator[dict]:
-    """Files changed from `old` to `new` (Bitbucket writes the pair newest first), each with a `status`."""
-    return _listing(client, _repo(workspace, repo, "diffstat") + f"/{_segment(new)}..{_segment(old)}")
+@dataclass(frozen=True)
+class FileChange:
+    """One entry of a diffstat: a rename has both paths, an addition no old one, a removal no new one."""
+
+    status: str  # added | removed | modified | renamed
+    old_path: str | None
+    new_path: str | None
+
+
+def file_change(entry: object) -> FileChange:
+    """A diffstat entry, checked: anything else is Bitbucket answering something we cannot trust."""
+    if not isinstance(entry, dict) or entry.get("status") not in CHANGE_PATHS:
+        raise BitbucketError("Bitbucket's diffstat holds an entry of an unknown kind.")
+
+    def side(name: str) -> str | None:
+        value = entry.get(name)
+        path = value.get("path") if isinstance(value, dict) else None
+        return path if isinstance(path, str) and path else None
+
+    change = FileChange(entry["status"], side("old"), side("new"))
+    if (change.old_path is not None, change.new_path is not None) != CHANGE_PATHS[change.status]:
+        raise BitbucketError(f"Bitbucket's diffstat has a {change.status} entry without its paths.")
+    return change
+
+
+def diffstat(client: BitbucketClient, workspace: str, repo: str, new: str, old: str) -> Iterator[FileChange]:
+    """What changed from commit `old` to commit `new` (Bitbucket writes the pair newest first), page
+    by page as the caller reads on.
+
+    Asks for the plain two-dot diff (`topic=false`): the difference between the two trees, whatever
+    the history between them (a force-push included). Without it Bitbucket answers the diff of a
+    merge of `new` into `old`, which is not `new`'s tree when `old` is not its ancestor.
+    """
+    path = _repo(workspace, repo, "diffstat") + f"/{_segment(new)}..{_segment(old)}"
+    for entry in _listing(client, path, {"pagelen": DIFFSTAT_PAGELEN, "topic": "false"}):
+        yield file_change(entry)
 
 
 def archive(client: BitbucketClient, workspace: str, repo: str, commit: str) -> requests.Response:

@@ -41,9 +41,10 @@ from django.db import connection
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from integrations.bitbucket import endpoints
 from integrations.bitbucket.client import BitbucketClient
+from integrations.bitbucket.endpoints import FileChange
 from integrations.bitbucket.errors import BitbucketAuthError, BitbucketError, BitbucketNotFound
-from integrations.bitbucket.source import FileChange, diffstat, file_at
 from integrations.models import Repository
 from knowledge.ingest.archive import ArchiveFile, ArchiveLimits, Skipped, SkipReason, printable, read_file, repository_path
 from knowledge.ingest.classify import Classifier, is_code_language
@@ -140,7 +141,7 @@ def incremental_plan(*, client: BitbucketClient, layer: KnowledgeLayer, commit: 
     repo: Repository = layer.repository
     changes: list[FileChange] = []
     try:
-        for change in diffstat(client, workspace=repo.workspace.uuid, repository=repo.uuid, new=commit, old=base.commit):
+        for change in endpoints.diffstat(client, repo.workspace.uuid, repo.uuid, commit, base.commit):
             changes.append(change)
             if len(changes) > ceiling:  # stop reading pages: the rest does not matter
                 return f"more than {ceiling} of its {files} files changed"
@@ -194,7 +195,7 @@ def _fetched(client: BitbucketClient, repo: Repository, commit: str, plan: Incre
             yield Skipped(path, SkipReason.STRATAIGNORE)
             continue
         try:
-            response = file_at(client, workspace=repo.workspace.uuid, repository=repo.uuid, commit=commit, path=name)
+            response = endpoints.src_file_stream(client, repo.workspace.uuid, repo.uuid, commit, name)
         except BitbucketNotFound:  # diffstat named it: a path we spell otherwise than Bitbucket does
             raise IncrementalAbandoned(f"Bitbucket could not find {path} at {commit[:12]}") from None
         with response:

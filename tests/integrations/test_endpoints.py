@@ -3,6 +3,7 @@ sends one that Bitbucket documents, and no Bitbucket path anywhere else in the p
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import secrets
 import tarfile
@@ -13,9 +14,11 @@ import pytest
 
 from integrations.bitbucket import endpoints
 from integrations.bitbucket.client import BasicCredentials, BitbucketClient
-from integrations.bitbucket.errors import BitbucketNotFound
+from integrations.bitbucket.endpoints import FileChange, file_change
+from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
 from tests.sandbox.helpers import ALICE
 from tests.sandbox.openapi import spec
+from tests.support import shared_path
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("config", "core", "integrations", "knowledge", "webhooks")  # not the sandbox, bench or tests
@@ -95,8 +98,10 @@ def test_repositories_branches_source_diffstat_and_archive(client, bitbucket):
     assert endpoints.src_meta(client, "acme", "api", head, "acme/app.py")["type"] == "commit_file"
     assert {e["path"] for e in endpoints.src_directory(client, "acme", "api", head)} >= {"README.md", "acme"}
     assert {e["path"] for e in endpoints.src_directory(client, "acme", "api", head, "acme")} >= {"acme/app.py"}
-    changed = {(d["status"], (d["new"] or {}).get("path")) for d in endpoints.diffstat(client, "acme", "api", feature, head)}
+    changed = {(c.status, c.new_path) for c in endpoints.diffstat(client, "acme", "api", feature, head)}
     assert ("added", "acme/login.py") in changed
+    with endpoints.src_file_stream(client, "acme", "api", head, "acme/app.py") as response:
+        assert b"def create_app" in response.raw.read(decode_content=True) and not response.history
 
     with endpoints.archive(client, "acme", "api", head) as response:
         with tarfile.open(fileobj=gzip.GzipFile(fileobj=response.raw), mode="r|") as tar:
@@ -110,7 +115,50 @@ def test_a_file_name_with_a_hash_a_space_or_a_question_mark_is_one_path(client, 
                       json={"branch": "main", "files": {"docs/odd name#1?.md": "odd\n"}, "message": "Odd"})
     head = endpoints.branch_head(client, "acme", "api", "main")
     assert endpoints.src_file(client, "acme", "api", head, "docs/odd name#1?.md") == b"odd\n"
+    with endpoints.src_file_stream(client, "acme", "api", head, "docs/odd name#1?.md") as response:
+        assert response.raw.read(100, decode_content=True) == b"odd\n"
     assert "/2.0/repositories/acme/api/src/" + head + "/docs/odd%20name%231%3F.md" in assert_documented(bitbucket)
+
+
+def test_bitbucket_s_real_diffstat_reads_as_changes():
+    real = json.loads(shared_path("bitbucket", "rest", "repository-diffstat-feature_2Fdiffstat..174561d.json").read_text())
+    assert [file_change(entry) for entry in real["values"]] == [
+        FileChange("modified", "Jenkinsfile", "Jenkinsfile"),
+        FileChange("added", None, "resources/README.md"),
+        FileChange("renamed", "folder/file.properties", "resources/file.properties"),
+        FileChange("added", None, "resources/image.png"),
+    ]
+
+
+@pytest.mark.parametrize("entry", [
+    None, [], {"status": "copied", "new": {"path": "a"}}, {"status": "added", "old": {"path": "a"}, "new": None},
+    {"status": "renamed", "old": {"path": "a"}, "new": {"path": ""}}, {"status": "modified", "old": {"path": 3}, "new": {"path": "a"}},
+    {"status": "removed", "old": "a", "new": None},
+])
+def test_a_diffstat_entry_of_the_wrong_shape_is_a_bitbucket_error(entry):
+    with pytest.raises(BitbucketError):
+        file_change(entry)
+
+
+def test_a_diffstat_in_one_request_of_the_two_trees_and_files_by_exact_path(client, bitbucket):
+    before = endpoints.branch_head(client, "acme", "api", "main")
+    name = "docs/ünï cöde #1?.md"
+    after = bitbucket.control("POST", "/_sandbox/repositories/acme/api/commits", json={
+        "branch": "main", "files": {name: "# Ünï\n", **{f"many/{n}.py": f"N = {n}\n" for n in range(150)}},
+        "rename": {"acme/db.py": "acme/storage.py"}}).json()["hash"]
+    seen = bitbucket.requests_seen()[-1]["seq"]
+    changes = list(endpoints.diffstat(client, "acme", "api", after, before))
+    assert len(changes) == 152 and FileChange("renamed", "acme/db.py", "acme/storage.py") in changes
+    asked = bitbucket.requests_seen(seen)
+    assert [urlsplit(r["path"]).path.endswith(f"/diffstat/{after}..{before}") for r in asked] == [True]
+    assert "topic=false" in urlsplit(asked[0]["path"]).query  # the two trees' diff, not a merge's
+    with endpoints.src_file_stream(client, "acme", "api", after, name) as response:
+        assert response.raw.read(100, decode_content=True) == "# Ünï\n".encode() and not response.history
+    with pytest.raises(BitbucketNotFound):
+        endpoints.src_file_stream(client, "acme", "api", after, "acme/db.py")
+    with pytest.raises(BitbucketNotFound):
+        list(endpoints.diffstat(client, "acme", "api", after, "f" * 40))
+    assert_documented(bitbucket)
 
 
 @pytest.mark.parametrize("repo", [None, "api"], ids=["workspace", "repository"])
