@@ -205,7 +205,7 @@ def test_the_layer_page_and_the_api_say_how_the_version_was_built(bitbucket, mon
     text = layer.summary["built"]["text"]
     assert text.startswith("incremental from ") and text.endswith(": 4 files changed")
     assert text in signed_in.get(f"/knowledge/layers/{layer.pk}/").content.decode()
-    from knowledge.services.tokens import api_token_create
+    from knowledge.services.api_tokens import api_token_create
 
     token = api_token_create(user=layer.repository.workspace.connection.user, name="agent")[1]
     answer = signed_in.get("/api/v1/layers", HTTP_AUTHORIZATION=f"Bearer {token}").json()
@@ -213,7 +213,7 @@ def test_the_layer_page_and_the_api_say_how_the_version_was_built(bitbucket, mon
 
 
 def test_a_cursor_taken_before_an_incremental_build_is_refused_after_it(bitbucket, mono, signed_in):
-    from knowledge.services.tokens import api_token_create
+    from knowledge.services.api_tokens import api_token_create
 
     token = api_token_create(user=mono.repository.workspace.connection.user, name="agent")[1]
 
