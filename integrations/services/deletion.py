@@ -80,8 +80,9 @@ def delete_in_chunks(queryset: QuerySet, *, chunk_size: int | None = None) -> in
     while True:
         batch = model._base_manager.filter(pk__in=queryset.values("pk")[:size])
         # _raw_delete issues one DELETE without collecting rows or cascading in Python: the
-        # registry already deletes children first.
-        deleted = batch._raw_delete(batch.db)
+        # registry already deletes children first. It answers None for a query Django knows is
+        # empty without asking the database (`pk__in=[]`).
+        deleted = batch._raw_delete(batch.db) or 0
         total += deleted
         if deleted < size:
             return total

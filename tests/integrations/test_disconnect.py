@@ -140,3 +140,15 @@ def test_rotate_encryption_keys_reencrypts_under_the_newest_key(signed_in, conne
     assert Fernet(new_key.encode()).decrypt(raw.encode()).decode() == token
     settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old key can now be retired
     assert Connection.objects.get().access_token == token
+
+
+def test_a_workspace_without_hooks_disconnects_without_a_clean_up_failure(signed_in, connect_oauth, caplog):
+    connect_oauth(signed_in)  # every workspace listed, none linked: no hook anywhere
+    signed_in.post("/integrations/bitbucket/disconnect/")
+    assert Connection.objects.count() == 0
+    failures = [r for r in caplog.records if r.getMessage() == "bitbucket.deletion.cleanup-failed"]
+    assert failures == [], [r.exc_text for r in failures]
+
+
+def test_deleting_in_chunks_from_a_set_known_to_be_empty_deletes_nothing():
+    assert deletion.delete_in_chunks(Hook.objects.filter(pk__in=[])) == 0
