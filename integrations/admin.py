@@ -6,7 +6,9 @@ the row, fetched in the list's one query.
 """
 from __future__ import annotations
 
-from allauth.socialaccount.models import SocialApp, SocialToken
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -172,6 +174,16 @@ class RepositoryAdmin(MirrorAdmin):
 for model in (SocialToken, SocialApp):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
+
+# A Bitbucket account, an authenticator or an e-mail address comes from its own flow (sign-in with
+# Bitbucket, the user's MFA set-up, sign-up): typed in here it would be unverified or half made.
+for model in (SocialAccount, Authenticator, EmailAddress):
+    if admin.site.is_registered(model):
+        base = type(admin.site.get_model_admin(model))
+        admin.site.unregister(model)
+        admin.site.register(model, type(f"NotAdded{base.__name__}", (base,), {
+            "has_add_permission": lambda self, request, obj=None: False,
+        }))
 
 User = get_user_model()
 BaseUserAdmin = type(admin.site.get_model_admin(User)) if admin.site.is_registered(User) else UserAdmin

@@ -263,3 +263,12 @@ def test_scheduled_and_failed_jobs_are_visible(admin_client, bitbucket, cluster)
         time.sleep(0.2)
     assert "math domain error" in admin_client.get(
         f"/admin/django_q/failure/{Failure.objects.get(name='failing-job').pk}/change/").content.decode()
+
+
+def test_allauth_accounts_authenticators_and_addresses_are_never_added_by_hand(acme, admin_client):
+    for url in ["/admin/socialaccount/socialaccount/", "/admin/mfa/authenticator/", "/admin/account/emailaddress/"]:
+        changelist, _ = page(admin_client, url)
+        assert f'href="{url}add/"' not in changelist, url
+        assert admin_client.get(f"{url}add/").status_code == 403, url
+    # What sign-in made is still listed.
+    assert "ada@example.com" in page(admin_client, "/admin/account/emailaddress/")[0]
