@@ -39,10 +39,19 @@ class GenerationSummary(admin.TabularInline):
         return False
 
 
+class WorkspaceFilter(admin.RelatedOnlyFieldListFilter):
+    """By workspace, each named with its owner: two users who linked the same workspace have a copy each."""
+
+    def field_choices(self, field, request, model_admin):
+        used = model_admin.get_queryset(request).values_list("repository__workspace", flat=True).distinct()
+        workspaces = Workspace.objects.filter(pk__in=used).select_related("connection__user").order_by("name", "connection__user__email")
+        return [(workspace.pk, f"{workspace.name} ({workspace.connection.user.email})") for workspace in workspaces]
+
+
 @admin.register(KnowledgeLayer)
 class KnowledgeLayerAdmin(admin.ModelAdmin):
     list_display = ("repository_name", "workspace", "owner", "status", "files", "last_built", "failure")
-    list_filter = ("status", ("repository__workspace", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("status", ("repository__workspace", WorkspaceFilter))
     list_select_related = ("repository__workspace__connection__user",)
     search_fields = ("repository__full_name", "repository__workspace__connection__user__email")
     fields = ("repository_name", "workspace", "owner", "status", "failure_reason", "files", "last_built",

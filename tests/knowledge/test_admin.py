@@ -103,3 +103,17 @@ def test_the_list_takes_the_same_queries_however_many_layers(layers, admin_clien
     html, more = get(admin_client, LAYERS)
     assert "globex/service" in html and "globex/legacy" in html
     assert more == few
+
+
+def test_the_workspace_filter_names_each_copy_of_a_workspace_with_its_owner(layers, admin_client, make_user):
+    other = make_user("bob@example.com")
+    connection = Connection.objects.create(user=other, auth_method=Connection.AuthMethod.OAUTH, display_name="Bob")
+    copy = Workspace.objects.create(connection=connection, uuid="{acme-bob}", slug="acme", name="Acme Corp",
+                                    status=Workspace.Status.ACTIVE)
+    repository = Repository.objects.create(workspace=copy, uuid="{api-bob}", slug="api", name="api", full_name="acme/api")
+    KnowledgeLayer.objects.create(repository=repository)
+    html, _ = get(admin_client, LAYERS)
+    assert "Acme Corp (ada@example.com)" in html and "Acme Corp (bob@example.com)" in html
+    only_bob, _ = get(admin_client, f"{LAYERS}?repository__workspace__id__exact={copy.pk}")
+    rows = only_bob.split("<tbody>")[1].split("</tbody>")[0]
+    assert "bob@example.com" in rows and "ada@example.com" not in rows
