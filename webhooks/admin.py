@@ -1,6 +1,9 @@
 """Django admin for our registered hooks (secrets never shown) and received deliveries, read-only:
 both are Bitbucket's doing, and a hook goes with its workspace or repository, never on its own."""
+import json
+
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from webhooks.models import Delivery, Hook
 from webhooks.processing import deliveries_process_again
@@ -35,13 +38,21 @@ class DeliveryAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("request_uuid", "event_key", "status", "tries", "outcome_or_error", "received_at", "processed_at")
     list_filter = ("status", "event_key")
     search_fields = ("request_uuid",)
-    readonly_fields = [f.name for f in Delivery._meta.fields]
+    # The payload is shown indented in a box that wraps long values and scrolls, never past the page's edge.
+    readonly_fields = [f.name if f.name != "payload" else "payload_box" for f in Delivery._meta.fields]
     actions = ("process_again",)
 
     @admin.display(description="outcome / last error")
     def outcome_or_error(self, delivery: Delivery) -> str:
         text = delivery.error or delivery.outcome
         return text if len(text) <= 120 else text[:119] + "…"
+
+    @admin.display(description="payload")
+    def payload_box(self, delivery: Delivery) -> str:
+        return format_html(
+            '<pre class="delivery-payload" style="white-space: pre-wrap; overflow-wrap: anywhere; max-width: 100%; '
+            'max-height: 40em; overflow: auto; margin: 0;">{}</pre>',
+            json.dumps(delivery.payload, indent=2, ensure_ascii=False))
 
     @admin.action(description="Process failed deliveries again")
     def process_again(self, request, queryset):

@@ -44,3 +44,11 @@ def test_deliveries_are_read_only(delivery, admin_client):
     assert admin_client.post(f"/admin/webhooks/delivery/{delivery.pk}/change/", {"status": "failed"}).status_code == 403
     assert admin_client.post(f"/admin/webhooks/delivery/{delivery.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Delivery.objects.get().status == delivery.status
+
+
+def test_a_delivery_s_payload_is_shown_indented_in_a_box_that_wraps(delivery, admin_client):
+    Delivery.objects.filter(pk=delivery.pk).update(payload={"push": {"changes": []}, "long": "x" * 400})
+    page = admin_client.get(f"/admin/webhooks/delivery/{delivery.pk}/change/").content.decode()
+    box = page.split('<pre class="delivery-payload"')[1].split("</pre>")[0]
+    assert "white-space: pre-wrap" in box and "overflow-wrap: anywhere" in box and "overflow: auto" in box
+    assert '\n  &quot;push&quot;: {\n    &quot;changes&quot;: []' in box and "x" * 400 in box
