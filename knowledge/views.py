@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Case, F, IntegerField, When
+from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -30,12 +31,14 @@ LAYER_STATUS_RANK = Case(
         ["failed", "syncing", "queued", "active", "empty", "deleting"])),
     default=9, output_field=IntegerField(),
 )
+# Names sort as people read them: "certifi" between "C Lib" and "Web Shop", whatever the case.
+NAME, WORKSPACE, LANGUAGE = Lower("name"), Lower("workspace__name"), Lower("language")
 SORTS = {
-    "name": ("name", "workspace__name"), "-name": ("-name", "-workspace__name"),
-    "workspace": ("workspace__name", "name"), "-workspace": ("-workspace__name", "-name"),
-    "language": ("language", "name"), "-language": ("-language", "name"),
-    "updated": (F("updated_on").desc(nulls_last=True), "name"), "-updated": (F("updated_on").asc(nulls_first=True), "name"),
-    "status": ("status_rank", "name"), "-status": ("-status_rank", "name"),
+    "name": (NAME.asc(), WORKSPACE.asc()), "-name": (NAME.desc(), WORKSPACE.desc()),
+    "workspace": (WORKSPACE.asc(), NAME.asc()), "-workspace": (WORKSPACE.desc(), NAME.desc()),
+    "language": (LANGUAGE.asc(), NAME.asc()), "-language": (LANGUAGE.desc(), NAME.asc()),
+    "updated": (F("updated_on").desc(nulls_last=True), NAME.asc()), "-updated": (F("updated_on").asc(nulls_first=True), NAME.asc()),
+    "status": ("status_rank", NAME.asc()), "-status": ("-status_rank", NAME.asc()),
 }
 
 

@@ -23,14 +23,15 @@ def two_workspaces(signed_in, acme):
 
 
 def test_repositories_sort_by_each_column_both_ways(signed_in, two_workspaces):
-    names = sorted(Repository.objects.values_list("name", "full_name"))
+    names = sorted(Repository.objects.values_list("name", "full_name"), key=lambda row: (row[0].lower(), row[1]))
     by_name = [full for _, full in names]
     page = signed_in.get("/knowledge/repositories/", {"sort": "name"}).content.decode()
     assert row_names(page) == by_name and '<th aria-sort="ascending"><a class="sort" href="?sort=-name">Repository</a>' in page
     page = signed_in.get("/knowledge/repositories/", {"sort": "-name"}).content.decode()
     assert row_names(page) == by_name[::-1] and 'aria-sort="descending"' in page
 
-    workspaces = [full for _, _, full in sorted(Repository.objects.values_list("workspace__name", "name", "full_name"))]
+    workspaces = [full for _, _, full in sorted(Repository.objects.values_list("workspace__name", "name", "full_name"),
+                                                key=lambda row: (row[0].lower(), row[1].lower()))]
     assert row_names(signed_in.get("/knowledge/repositories/").content.decode()) == workspaces  # the default
     updated = dict(Repository.objects.values_list("full_name", "updated_on"))
     page = signed_in.get("/knowledge/repositories/", {"sort": "updated"}).content.decode()
@@ -47,6 +48,18 @@ def test_repositories_sort_by_each_column_both_ways(signed_in, two_workspaces):
     order = row_names(signed_in.get("/knowledge/repositories/", {"sort": "-status"}).content.decode())
     assert order[-2:] == ["acme/api", "acme/web"]
     assert signed_in.get("/knowledge/repositories/", {"sort": "'; DROP"}).status_code == 200  # unknown: the default
+
+
+def test_names_sort_whatever_their_case(signed_in, acme, bitbucket):
+    bitbucket.control("POST", "/_sandbox/repositories", json=[
+        {"workspace": "acme", "slug": slug, "name": name} for slug, name in [("c-lib", "C Lib"), ("certifi", "certifi"),
+                                                                             ("web-shop", "Web Shop"), ("b-tool", "b tool")]])
+    signed_in.post("/integrations/bitbucket/workspaces/refresh/")
+    names = {full: name for full, name in Repository.objects.values_list("full_name", "name")}
+    by_name = [names[full] for full in row_names(signed_in.get("/knowledge/repositories/", {"sort": "name"}).content.decode())]
+    assert by_name == sorted(by_name, key=str.lower) and by_name.index("certifi") < by_name.index("Web Shop")
+    by_workspace = [names[full] for full in row_names(signed_in.get("/knowledge/repositories/").content.decode())]
+    assert by_workspace == sorted(by_workspace, key=str.lower)
 
 
 def test_sorting_filtering_and_pages_keep_each_other(signed_in, acme, bitbucket):
