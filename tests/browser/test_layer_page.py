@@ -72,10 +72,14 @@ def test_watch_a_build_go_active_in_place_open_a_file_at_a_line_then_delete_the_
     expect(page.locator('tr[data-repository="acme/api"] .layer-status')).to_have_count(0, timeout=60_000)
 
 
+# A rendered README must not widen the page: a wide table, a long word, a long code line.
+WIDE_README = ("# Wide\n\n| name | value |\n| --- | --- |\n| cell | " + "x" * 320 + " |\n\n"
+               + "y" * 300 + "\n\n    " + "z = 1; " * 100 + "\n")
 PAGES = [
     "/knowledge/", "/knowledge/layers/{layer}/", "/knowledge/layers/{layer}/?tab=files",
     "/knowledge/layers/{layer}/?tab=symbols", "/knowledge/layers/{layer}/?tab=dependencies",
     "/knowledge/layers/{layer}/?tab=docs", "/knowledge/layers/{layer}/files/acme/wide.js",
+    "/knowledge/layers/{layer}/files/README.md",
     "/knowledge/layers/{layer}/delete/", "/knowledge/repositories/", "/integrations/bitbucket/workspaces/",
     "/integrations/", "/profile/", "/profile/tokens/{token}/revoke/", "/integrations/bitbucket/disconnect/",
 ]
@@ -87,7 +91,7 @@ def test_every_page_fits_a_phone_and_the_menu_folds(page, bitbucket):
     sign_up(page, "phone@example.com")
     connect_and_link_acme(page)
     bitbucket.control("POST", "/_sandbox/repositories/acme/api/commits", json={
-        "branch": "main", "message": "Wide", "files": {"acme/wide.js": "var " + "a=1;" * 2000 + "\n"}})
+        "branch": "main", "message": "Wide", "files": {"acme/wide.js": "var " + "a=1;" * 2000 + "\n", "README.md": WIDE_README}})
     create_layer_of(page, "acme/api")  # jobs run in the server here: it is built already
     page.goto("/profile/")
     page.get_by_label("Token name").fill("phone")
