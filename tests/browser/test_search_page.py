@@ -63,3 +63,16 @@ def test_a_mistake_reads_as_a_message_and_a_long_query_keeps_the_layout(searcher
     page.goto("/search/?q=aaaneedlebbb")  # a 800-character line wraps inside its result
     expect(page.locator(".result mark").first).to_have_text("aaaneedlebbb")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_an_excerpt_s_line_numbers_sit_on_the_lines_they_number_in_the_code_s_font(searcher):
+    page = searcher
+    page.goto("/search/?q=COMMON_TOKEN")
+    rows = page.locator("table.excerpt tr")
+    expect(rows.first).to_be_visible()
+    for row in rows.all()[:4]:
+        number, code = row.locator("td.ln a"), row.locator("td.src pre")
+        style = "e => { const s = getComputedStyle(e); return [s.fontFamily, s.fontSize, s.lineHeight]; }"
+        assert number.evaluate(style) == code.evaluate(style)
+        # The same baseline: the first line of the code and its number start at the same height.
+        assert abs(number.bounding_box()["y"] - code.bounding_box()["y"]) <= 1
