@@ -15,7 +15,8 @@ if [ "$STRATA_PORT" = "$SANDBOX_PORT" ]; then
   return 2 2>/dev/null || exit 2
 fi
 
-export DEBUG="${DEBUG:-1}"
+# DEBUG stays off unless asked for: a demo shows Strata's own error pages, never Django's technical ones.
+export DEBUG="${DEBUG:-0}"
 export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/.demo/db.sqlite3}"
 export PUBLIC_URL="${PUBLIC_URL:-http://127.0.0.1:$STRATA_PORT}"
 export BITBUCKET_WEB_URL="${BITBUCKET_WEB_URL:-http://127.0.0.1:$SANDBOX_PORT}"

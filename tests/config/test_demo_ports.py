@@ -37,6 +37,8 @@ def test_the_demo_settings_follow_the_two_ports():
     assert moved["PUBLIC_URL"] == "http://127.0.0.1:8035"
     assert moved["BITBUCKET_WEB_URL"] == moved["BITBUCKET_API_URL"] == "http://127.0.0.1:8036"
     assert moved["DEMO_CALLBACK_URL"] == "http://127.0.0.1:8035" + CALLBACK_PATH
+    assert moved["DEBUG"] == "0"  # Strata's own error pages, unless DEBUG=1 is asked for
+    assert demo_environment(DEBUG="1")[1]["DEBUG"] == "1"
 
     status, default, _ = demo_environment()
     assert (default["STRATA_PORT"], default["SANDBOX_PORT"], default["PUBLIC_URL"]) == (
