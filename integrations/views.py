@@ -121,11 +121,15 @@ def workspaces_link_view(request: HttpRequest) -> HttpResponse:
     if connection is None:
         raise Http404
     ids = inputs.ids(request.POST.getlist("workspace"))
-    if not ids:
+    if connection.status == Connection.Status.RECONNECT:
+        # The service links nothing for a refused connection; say why instead of "Linked 0".
+        messages.error(request, "Nothing was linked: Bitbucket must be reconnected first.")
+    elif not ids:
         messages.error(request, "Select at least one workspace to link.")
-    else:
-        linked = workspaces_link(connection=connection, workspace_ids=ids)
+    elif linked := workspaces_link(connection=connection, workspace_ids=ids):
         messages.success(request, f"Linked {linked} workspace{'s' if linked != 1 else ''}; their repositories are loading.")
+    else:
+        messages.warning(request, "Nothing was linked: the workspaces chosen cannot be linked now (no access, or being disconnected).")
     return redirect("integrations:workspaces")
 
 

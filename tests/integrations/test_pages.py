@@ -88,6 +88,13 @@ def test_the_reconnect_state_is_one_card_on_every_page(signed_in, acme, bitbucke
     repositories = signed_in.get("/knowledge/repositories/").content.decode()
     assert re.search(r'<button class="primary" type="submit" disabled>Create Knowledge Layer</button>', repositories)
     assert KnowledgeLayer.objects.get().status == KnowledgeLayer.Status.ACTIVE
+    link = signed_in.get("/integrations/bitbucket/workspaces/").content.decode()
+    assert re.search(r'<button class="primary" type="submit" disabled>Link</button>', link)
+    globex = Workspace.objects.get(slug="globex")
+    answer = signed_in.post("/integrations/bitbucket/workspaces/link/", {"workspace": [globex.pk]}, follow=True).content.decode()
+    assert "Nothing was linked: Bitbucket must be reconnected first." in answer and "Linked 0" not in answer
+    globex.refresh_from_db()
+    assert globex.status != Workspace.Status.ACTIVE
 
 
 def test_a_refused_api_token_keeps_the_email_typed_and_saves_nothing(signed_in, bitbucket, seed):
