@@ -99,6 +99,9 @@ INCREMENTAL_MAX_SHARE = float(env("INCREMENTAL_MAX_SHARE", "0.2"))
 # lost its worker (killed, restarted) and is failed by the sweep, which runs every minute.
 LAYER_HEARTBEAT_SECONDS = int(env("LAYER_HEARTBEAT_SECONDS", "30"))
 LAYER_STALL_SECONDS = int(env("LAYER_STALL_SECONDS", "180"))
+# A build writes what it has read (and its progress, files_done) at least this often, so the
+# layer page counts up during a build of fewer files than a batch.
+LAYER_PROGRESS_SECONDS = float(env("LAYER_PROGRESS_SECONDS", "1"))
 # Helper processes a build parses symbols in (0: in the worker itself); started only for
 # repositories with more than a megabyte of source.
 INGEST_PARSE_PROCESSES = int(env("INGEST_PARSE_PROCESSES", "1"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -286,6 +287,7 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
     previous = layer.summary.get("files") or 0  # a rebuild's best guess until the stream says more
     estimate = done = batch_chars = 0
     batch: list = []
+    flushed_at = time.monotonic()
 
     def progress(stats: ArchiveStats) -> None:
         nonlocal estimate
@@ -301,12 +303,21 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
         return previous if previous > done else 0
 
     def flush() -> None:
-        nonlocal done, batch, batch_chars
+        nonlocal done, batch, batch_chars, flushed_at
         if batch:
             done += writer.write(batch)
             batch, batch_chars = [], 0
-            # Also the heartbeat the stalled-build sweep looks at.
+            # The page's progress (committed at once: the build runs outside any transaction),
+            # and the heartbeat the stalled-build sweep looks at.
             KnowledgeLayer.objects.filter(pk=layer.pk).update(files_done=done, files_total=total(), updated_at=timezone.now())
+        flushed_at = time.monotonic()
+
+    def due() -> bool:
+        """A full batch, or one not written for LAYER_PROGRESS_SECONDS: a repository of fewer
+        files than a batch would otherwise show no progress until it is Active. A partial batch
+        a second costs one more UPDATE a second, nothing measurable next to the parsing."""
+        return (len(batch) >= BATCH or batch_chars >= BATCH_CHARS
+                or time.monotonic() - flushed_at >= settings.LAYER_PROGRESS_SECONDS)
 
     kept = _symbols_to_keep(layer)
     limits = _limits()
@@ -328,7 +339,7 @@ def _ingest(client, layer: KnowledgeLayer, generation: Generation, full_name: st
                 for result in ingest:
                     batch.append(result)
                     batch_chars += len(result.text or "")
-                    if len(batch) >= BATCH or batch_chars >= BATCH_CHARS:
+                    if due():
                         flush()
         except ArchiveTooLarge as exc:
             # A cap was reached (size, file count): keep what was read and say what was left out.

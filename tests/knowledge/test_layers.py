@@ -547,3 +547,30 @@ def test_odd_search_input_answers_normally(signed_in, acme):
     for path in ["acme/app.py%00", "acme/app.py\x00", "../../etc/passwd", "%2e%2e/x"]:
         assert signed_in.get(f"/knowledge/layers/{layer.pk}/files/{path}").status_code == 404
     assert "<mark>create_app</mark>" in signed_in.get("/search/", {"q": "\x00create_app"}).content.decode()
+
+
+def test_a_build_shows_its_progress_to_other_connections_before_it_is_active(signed_in, acme, settings):
+    from django.db import connection, connections
+
+    settings.LAYER_PROGRESS_SECONDS = 0  # a repository of a few files: write progress after each one
+    observer = connections.create_connection("default")  # what the layer page's poll would read
+    seen: list[tuple[str, int]] = []
+
+    def observe(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith('UPDATE "knowledge_knowledgelayer"') and "files_done" in sql:
+            with observer.cursor() as cursor:
+                cursor.execute("SELECT status, files_done FROM knowledge_knowledgelayer")
+                seen.extend(cursor.fetchall())
+        return result
+
+    try:
+        with connection.execute_wrapper(observe):
+            create_layer(signed_in, Repository.objects.get(workspace=acme, slug="api"))
+    finally:
+        observer.close()
+    layer = KnowledgeLayer.objects.get()
+    files = layer.summary["files"]
+    assert layer.status == KnowledgeLayer.Status.ACTIVE and layer.files_done == files
+    during = [done for status, done in seen if status == KnowledgeLayer.Status.SYNCING]
+    assert files > 2 and during == sorted(during) and any(0 < done < files for done in during), seen
