@@ -13,12 +13,14 @@ from knowledge.api.base import BadParameter, cursor_param, page_size, paged, par
 from knowledge.api.openapi import document
 from knowledge.cursors import BadCursor, cursor_dump, cursor_load
 from knowledge.ingest.classify import language_named
+from knowledge.ingest.symbols import SymbolKind
 from knowledge.listings import directory_page, layers_page, symbols_page
-from knowledge.search import KINDS, MAX_QUERY, QuerySyntaxError, Scope, parse, search_results
+from knowledge.search import KINDS, MAX_QUERY, QuerySyntaxError, Scope, parse, repositories_check, search_results
 from knowledge.selectors import file_text, layer_file, layer_for, layers_for, serving_generation
 
 LIST_SIZE, LIST_MOST = 50, 200
 SEARCH_SIZE, SEARCH_MOST = 20, 100
+SYMBOL_KINDS = [str(kind) for kind in SymbolKind]
 
 
 def _url(request: HttpRequest, name: str, *args, **params) -> str:
@@ -80,8 +82,9 @@ def layer(request: HttpRequest, layer_id: int) -> JsonResponse:
     summary = row.summary or {}
     return JsonResponse({
         **_layer_json(request, row), "readme": summary.get("readme"), "skipped": summary.get("skipped"),
-        "links": {"files": _url(request, "api_files", row.pk), "symbols": _url(request, "api_symbols", row.pk),
-                  "search": _url(request, "api_search", repo=row.repository.full_name, q="")},
+        "links": {"files": _url(request, "api_files", row.pk), "symbols": _url(request, "api_symbols", row.pk)},
+        # Search needs a query, so it is a template to fill in (RFC 6570), not a link that answers 400.
+        "templates": {"search": _url(request, "api_search", repo=row.repository.full_name) + "{&q}"},
     })
 
 
@@ -123,6 +126,8 @@ def file(request: HttpRequest, layer_id: int, path: str) -> JsonResponse:
 def symbols(request: HttpRequest, layer_id: int) -> JsonResponse:
     generation = serving_generation(layer_for(user=request.user, layer_id=layer_id))
     query, kind = param(request, "q", limit=MAX_QUERY), param(request, "kind", limit=32)
+    if kind and kind not in SYMBOL_KINDS:
+        raise BadParameter(f"kind is one of {', '.join(SYMBOL_KINDS)}, not {kind!r}.")
     after, next_cursor = _walk(request, list_name="symbols", question=[layer_id, query, kind],
                                version=_version(generation))
     rows, position = symbols_page(generation, query=query, kind=kind, after=_checked(after, int),
@@ -148,12 +153,13 @@ def search(request: HttpRequest) -> JsonResponse:
         raise BadParameter(f"No language is called {lang!r}.")
     try:
         query = parse(text)
+        if query.empty:
+            raise QuerySyntaxError("Add words to search for: repo:, path:, lang: and case: only narrow a search.")
+        scope = Scope(query, repository=param(request, "repo", limit=300), language=language,
+                      kind="symbol" if query.symbols_only else kind)
+        repositories_check(user=request.user, scope=scope)
     except QuerySyntaxError as exc:
         raise BadParameter(str(exc)) from exc
-    if query.empty:
-        raise BadParameter("Add words to search for: repo:, path:, lang: and case: only narrow a search.")
-    scope = Scope(query, repository=param(request, "repo", limit=300), language=language,
-                  kind="symbol" if query.symbols_only else kind)
     page = search_results(user=request.user, scope=scope, cursor=cursor_param(request),
                           limit=page_size(request, default=SEARCH_SIZE, most=SEARCH_MOST))
     return paged(request, {

@@ -2,6 +2,8 @@
 real answers of every endpoint against it, so it says what the endpoints really return."""
 from __future__ import annotations
 
+from knowledge.ingest.symbols import SymbolKind
+from knowledge.models import KnowledgeLayer
 from knowledge.search import KINDS, MAX_QUERY
 
 
@@ -27,8 +29,13 @@ PAGE = {
     "truncated": {**BOOLEAN, "description": "True when more items follow this page."},
 }
 
+# Every status but deleting: a layer being deleted is gone from every list and answers 404.
+LISTED_STATUSES = [status.value for status in KnowledgeLayer.Status if status != KnowledgeLayer.Status.DELETING]
+STATUS = {"enum": LISTED_STATUSES,
+          "description": "empty: the repository has no commit yet, and its first push builds the layer."}
+
 LAYER = {
-    "id": INTEGER, "repository": STRING, "status": {"enum": ["queued", "syncing", "active", "failed"]},
+    "id": INTEGER, "repository": STRING, "status": STATUS,
     "failure_reason": _nullable(STRING), "commit": _nullable(STRING), "files": _nullable(INTEGER),
     "symbols": _nullable(INTEGER), "languages": {"type": "array", "items": {"$ref": "#/components/schemas/Language"}},
     "built": {**_nullable(_ref("Built")), "description": "How the serving version was built; null before the first build."},
@@ -49,7 +56,11 @@ SCHEMAS = {
     }, required=["mode", "text"]),
     "LayerList": _object({"layers": {"type": "array", "items": _ref("Layer")}, **PAGE}),
     "LayerDetail": _object({**LAYER, "readme": _nullable(STRING), "skipped": _nullable(INTEGER),
-                            "links": _object({"files": URL, "symbols": URL, "search": URL})}),
+                            "links": {**_object({"files": URL, "symbols": URL}),
+                                      "description": "URLs to follow as they are."},
+                            "templates": {**_object({"search": STRING}), "description":
+                                          "RFC 6570 URI templates: expand them before following. `search` searches "
+                                          "this layer's repository: fill in q (required; the Search syntax)."}}),
     "DirEntry": _object({"type": {"const": "dir"}, "name": STRING, "path": {**STRING, "description": "Ends with /."},
                          "files": {**INTEGER, "description": "Files beneath it, at any depth."}, "url": URL}),
     "FileEntry": _object({"type": {"const": "file"}, "name": STRING, "path": STRING, "language": _nullable(STRING),
@@ -139,13 +150,15 @@ PATHS = {
     "/layers/{layer_id}/symbols": _get(
         "The layer's symbol definitions, by name.", "A page of symbols.", "SymbolList",
         [LAYER_ID, _parameter("q", "Part of the name (case-insensitive)."),
-         _parameter("kind", "Only this kind: function, class, method…"), CURSOR, _limit(50, 200)]),
+         _parameter("kind", "Only this kind; another value answers 400.", {"enum": [str(kind) for kind in SymbolKind]}),
+         CURSOR, _limit(50, 200)]),
     "/search": _get(
         "Search the user's active layers: symbols, then paths, then content, a page at a time.", "A page of results.",
         "SearchPage",
         [_parameter("q", f"Words, \"phrases\" and filters repo:, path:, lang:, sym:, case:yes (at most {MAX_QUERY} "
                     "characters); the same syntax as the Search page.", {"type": "string", "maxLength": MAX_QUERY}, required=True),
-         _parameter("repo", "Only this repository (its full name, exactly)."),
+         _parameter("repo", "Only this repository (its full name, exactly); one with no active layer of yours "
+                    "answers 400, as does a repo: in q that names none of them."),
          _parameter("lang", "Only files in this language (a name or an alias such as py)."),
          _parameter("kind", "Only this kind of result.", {"enum": ["all", *KINDS]}), CURSOR, _limit(20, 100)]),
     "/openapi.json": {"get": {"summary": "This description.", "security": [], "parameters": [],

@@ -5,10 +5,18 @@ syntax.py reads the query; matching.py says what matches (in SQL and in Python);
 and counts one kind; excerpts.py cuts the lines shown; paging.py puts a page together.
 """
 from knowledge.search.paging import Overview, SearchPage, search_overview, search_results
-from knowledge.search.results import KINDS, Result, Scope, Total, active_generations, layers_in_scope
+from knowledge.search.results import (
+    KINDS,
+    Result,
+    Scope,
+    Total,
+    active_generations,
+    layers_in_scope,
+    repositories_check,
+)
 from knowledge.search.syntax import MAX_QUERY, Query, QuerySyntaxError, parse
 
 __all__ = [
     "KINDS", "MAX_QUERY", "Overview", "Query", "QuerySyntaxError", "Result", "Scope", "SearchPage", "Total",
-    "active_generations", "layers_in_scope", "parse", "search_overview", "search_results",
+    "active_generations", "layers_in_scope", "parse", "repositories_check", "search_overview", "search_results",
 ]

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Length
 
-from knowledge.models import ContentChunk, Generation, LayerFile, Symbol
+from knowledge.models import ContentChunk, Generation, KnowledgeLayer, LayerFile, Symbol
 from knowledge.search.excerpts import Excerpt, LineBook, segments, windows
 from knowledge.search.matching import LineMatcher, text_condition
-from knowledge.search.syntax import Query
+from knowledge.search.syntax import Query, QuerySyntaxError
 
 KINDS = ("symbol", "path", "content")
 COUNT_CAP = 10_000     # symbols and paths are counted exactly up to here, then "more than"
@@ -124,6 +124,21 @@ class Listing:
 def active_generations(*, user) -> QuerySet[Generation]:
     """The generation each of the user's layers serves right now."""
     return Generation.objects.visible_to(user).serving()
+
+
+def repositories_check(*, user, scope: Scope) -> None:
+    """QuerySyntaxError when the scope names a repository that none of the user's layers is: a
+    search that could only find nothing is said to be one, as lang: with no such language is."""
+    if not (scope.repository or scope.query.repos):
+        return
+    names = list(KnowledgeLayer.objects.visible_to(user).order_by("repository__full_name")
+                 .values_list("repository__full_name", flat=True))
+    yours = f" (yours: {', '.join(names[:5])}{', …' if len(names) > 5 else ''})" if names else " (you have none yet)"
+    if scope.repository and scope.repository not in names:
+        raise QuerySyntaxError(f"No knowledge layer of yours is called {scope.repository}{yours}.")
+    for part in scope.query.repos:
+        if not any(part.lower() in name.lower() for name in names):
+            raise QuerySyntaxError(f"repo:{part} matches none of your knowledge layers{yours}.")
 
 
 def layers_in_scope(*, user, scope: Scope) -> list[Layer]:

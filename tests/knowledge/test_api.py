@@ -2,7 +2,7 @@
 is JSON and matches the OpenAPI description the API serves, lists walk by cursor, errors say why."""
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.test import Client
@@ -10,7 +10,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from knowledge.models import ApiToken
+from integrations.models import Repository
+from knowledge.models import ApiToken, KnowledgeLayer
 from knowledge.services.api_tokens import api_token_create
 from tests.knowledge.search_data import MANY, build_search_layers
 
@@ -94,6 +95,66 @@ def test_every_endpoint_answers_as_its_description_says(client, layers, token, s
         conforms(schema, template, status, answer.json())
     conforms(schema, "/layers", 401, client.get("/api/v1/layers").json())
     conforms(schema, "/search", 405, client.post("/api/v1/search", HTTP_AUTHORIZATION=f"Bearer {token}").json())
+
+
+def empty_layer(signed_in) -> KnowledgeLayer:
+    """The layer of acme/empty, a repository with no commit yet: it waits for its first push."""
+    signed_in.post("/knowledge/layers/create/", {"repository": [Repository.objects.get(full_name="acme/empty").pk]})
+    layer = KnowledgeLayer.objects.get(repository__full_name="acme/empty")
+    assert layer.status == KnowledgeLayer.Status.EMPTY
+    return layer
+
+
+def test_every_status_a_layer_is_listed_with_is_in_the_description(client, signed_in, layers, token, schema):
+    empty = empty_layer(signed_in)
+    listed = api(client, "/api/v1/layers", token).json()
+    conforms(schema, "/layers", 200, listed)
+    assert [(item["repository"], item["status"]) for item in listed["layers"]] == [
+        ("acme/api", "active"), ("acme/empty", "empty"), ("acme/search", "active")]
+    conforms(schema, "/layers/{layer_id}", 200, api(client, f"/api/v1/layers/{empty.pk}", token).json())
+    for status in KnowledgeLayer.Status:  # every status the API can show: all but deleting, which is never shown
+        KnowledgeLayer.objects.filter(pk=empty.pk).update(status=status)
+        detail = api(client, f"/api/v1/layers/{empty.pk}", token)
+        if status == KnowledgeLayer.Status.DELETING:
+            assert detail.status_code == 404
+            assert "acme/empty" not in [item["repository"] for item in api(client, "/api/v1/layers", token).json()["layers"]]
+        else:
+            assert detail.status_code == 200 and detail.json()["status"] == status
+            conforms(schema, "/layers/{layer_id}", 200, detail.json())
+
+
+def test_every_link_of_a_layer_can_be_followed_as_it_comes(client, signed_in, layers, token, schema):
+    for layer in [layers["acme/search"], empty_layer(signed_in)]:
+        detail = api(client, f"/api/v1/layers/{layer.pk}", token).json()
+        for name, url in detail["links"].items():
+            answer = api(client, url, token)
+            assert answer.status_code == 200, (layer, name, url, answer.json())
+        template = detail["templates"]["search"]
+        assert template.endswith("{&q}")
+        search = template.replace("{&q}", "&" + urlencode({"q": "needle"}))  # RFC 6570 form-style continuation
+        answer = api(client, search, token)
+        assert answer.status_code == 200, (layer, search, answer.json())
+        conforms(schema, "/search", 200, answer.json())
+        assert {r["repository"] for r in answer.json()["results"]} <= {layer.repository.full_name}
+    assert api(client, search.replace("q=needle", "q=x"), token).json()["results"] == []  # the empty layer: nothing yet
+
+
+def test_an_unknown_symbol_kind_or_repository_is_a_400_naming_what_exists(client, layers, token, schema):
+    layer = layers["acme/search"]
+    wrong_kind = api(client, f"/api/v1/layers/{layer.pk}/symbols", token, kind="nope")
+    assert wrong_kind.status_code == 400
+    message = wrong_kind.json()["error"]["message"]
+    assert "'nope'" in message and "function" in message and "class" in message
+    conforms(schema, "/layers/{layer_id}/symbols", 400, wrong_kind.json())
+    enum = next(p for p in schema["paths"]["/layers/{layer_id}/symbols"]["get"]["parameters"] if p["name"] == "kind")["schema"]["enum"]
+    for kind in enum:
+        assert api(client, f"/api/v1/layers/{layer.pk}/symbols", token, kind=kind).status_code == 200, kind
+    for params, says in [({"q": "x", "repo": "nope/nope"}, "No knowledge layer of yours is called nope/nope"),
+                         ({"q": "repo:nosuch x"}, "repo:nosuch matches none of your knowledge layers")]:
+        answer = api(client, "/api/v1/search", token, **params)
+        assert answer.status_code == 400, params
+        assert answer.json()["error"]["message"].startswith(says) and "acme/api, acme/search" in answer.json()["error"]["message"]
+        conforms(schema, "/search", 400, answer.json())
 
 
 def test_snippets_are_plain_text_with_offsets_of_the_matches(client, layers, token):
