@@ -11,11 +11,12 @@ from django.shortcuts import render
 from core import inputs
 from knowledge.cursors import BadCursor
 from knowledge.ingest.classify import language_named
-from knowledge.search import KINDS, QuerySyntaxError, Scope, parse, search_overview, search_results
+from knowledge.search import KINDS, QuerySyntaxError, Scope, parse, repositories_check, search_overview, search_results
 from knowledge.selectors import layers_for
 
 KIND_LABELS = {"all": "All kinds", "symbol": "Symbols", "path": "Paths", "content": "Content"}
 UNITS = {"symbol": "definitions", "path": "files", "content": "files"}
+NOTHING = {"symbol": "No symbols match", "path": "No paths match", "content": "No content matches"}
 PAGE_SIZE = 20
 RAW_LIMIT = 10_000  # read this much of q, so that a longer query is told its length, not cut silently
 
@@ -52,18 +53,18 @@ def _options(user) -> tuple[list[str], list[str]]:
     return [layer.repository.full_name for layer in layers], sorted(languages)
 
 
-def _scope(form: Form, repositories: list[str]) -> Scope:
+def _scope(form: Form, user) -> Scope:
     if form.kind not in KIND_LABELS:
         raise FilterError(f"Choose a kind among {', '.join(KIND_LABELS.values())}.")
-    if form.repo and form.repo not in repositories:
-        raise FilterError(f"No active knowledge layer of yours is called {form.repo}.")
     language = language_named(form.lang) if form.lang else ""
     if language is None:
         raise FilterError(f"No language is called {form.lang!r}.")
     query = parse(form.q)
     if query.empty:
         raise QuerySyntaxError("Add words to search for: repo:, path:, lang: and case: only narrow a search.")
-    return Scope(query, repository=form.repo, language=language, kind="symbol" if query.symbols_only else form.kind)
+    scope = Scope(query, repository=form.repo, language=language, kind="symbol" if query.symbols_only else form.kind)
+    repositories_check(user=user, scope=scope)  # as the API does: a repository of no layer of yours is said so
+    return scope
 
 
 @login_required
@@ -76,7 +77,7 @@ def search(request: HttpRequest) -> HttpResponse:
                "has_layers": bool(repositories)}
     if form.q and repositories:
         try:
-            context.update(_results(request, form, _scope(form, repositories)))
+            context.update(_results(request, form, _scope(form, request.user)))
         except (QuerySyntaxError, FilterError) as exc:
             context["error"] = str(exc)
     return render(request, "knowledge/search.html", context)
@@ -90,10 +91,13 @@ def _results(request: HttpRequest, form: Form, scope: Scope) -> dict:
         found, cursor = _find(request.user, scope, ""), ""
         found["notice"] = str(exc)
     page, counts, list_kind = found["page"], found["counts"], found["list_kind"]
-    shown = f"{page.first:,}–{page.first + len(page.results) - 1:,}" if page.results else "0"
+    if page.results:
+        shown = f"{page.first:,}–{page.first + len(page.results) - 1:,}"
+        heading = f"{KIND_LABELS[list_kind]}: {UNITS[list_kind]} {shown} of {counts[list_kind].words}"
+    else:
+        heading = NOTHING[list_kind]
     return {
-        **found, "scope": scope,
-        "heading": f"{KIND_LABELS[list_kind]}: {UNITS[list_kind]} {shown} of {counts[list_kind].words}",
+        **found, "scope": scope, "heading": heading,
         "next_url": form.url(kind=list_kind, cursor=page.next) if page.next else "",
         "start_url": form.url(kind=list_kind) if cursor else "",
         "tabs": [(kind, KIND_LABELS[kind], form.url(kind=kind), counts[kind].words if kind in counts else "", kind == scope.kind)

@@ -88,7 +88,7 @@ def test_filters_as_syntax_and_as_form_controls(signed_in, layers):
     assert result_paths(page(signed_in, q="needle lang:js", kind="content")) == ["src/beta.js:1"]
     assert result_paths(page(signed_in, q="needle", lang="JavaScript", kind="content")) == ["src/beta.js:1"]
     disagreeing = page(signed_in, q="needle lang:py", lang="JavaScript")  # both apply: nothing is in both languages
-    assert result_paths(disagreeing) == [] and heading(disagreeing) == "Content: files 0 of 0"
+    assert result_paths(disagreeing) == [] and heading(disagreeing) == "No content matches"
     assert "docs/guide.md:3" in result_paths(page(signed_in, q="needle", kind="content"))
     assert "docs/guide.md:3" not in result_paths(page(signed_in, q="needle path:src/", kind="content"))
     assert result_paths(page(signed_in, q="create_app repo:acme/api", kind="content")) == ["acme/app.py:4", "docs/usage.md:3"]
@@ -99,6 +99,14 @@ def test_filters_as_syntax_and_as_form_controls(signed_in, layers):
     html = page(signed_in, q="sym:needle")  # sym: alone: only definitions
     assert result_paths(html) == ["src/beta.js:1", "src/alpha.py:9", "src/alpha.py:4"]  # starts with it, shortest first
     assert 'data-kind="content"' not in html
+
+
+def test_no_match_is_said_in_words_not_as_zero_of_zero(signed_in, layers):
+    assert heading(page(signed_in, q="nowhere_to_be_found")) == "No content matches"
+    assert heading(page(signed_in, q="nowhere_to_be_found", kind="symbol")) == "No symbols match"
+    assert heading(page(signed_in, q="nowhere_to_be_found", kind="path")) == "No paths match"
+    html = page(signed_in, q="m07")  # a path matches, no line of content does
+    assert "many/m07.py" in html and heading(html) == "No content matches"
 
 
 def test_counts_are_true_and_pages_never_repeat(signed_in, layers):
@@ -134,11 +142,12 @@ def test_a_count_past_its_bound_says_so_instead_of_a_wrong_number(signed_in, lay
 def test_mistakes_in_the_query_read_as_messages(signed_in, layers):
     for q, says in [("foo:bar", "Unknown filter foo:"), ('"open', "A quote is not closed"), ("lang:klingonese x", "No language"),
                     ("case:maybe x", "case: takes yes or no"), ("repo:acme", "Add words to search for"),
-                    ("x" * 5000, "keep it within 200")]:
+                    ("x" * 5000, "keep it within 200"),
+                    ("repo:nosuch x", "repo:nosuch matches none of your knowledge layers (yours: acme/api, acme/search)")]:
         html = page(signed_in, q=q)
         assert 'role="alert"' in html and says in unescape(html), q
     assert "Choose a kind" in unescape(page(signed_in, q="x", kind="everything"))
-    assert "No active knowledge layer of yours is called acme/nope" in page(signed_in, q="x", repo="acme/nope")
+    assert "No knowledge layer of yours is called acme/nope" in page(signed_in, q="x", repo="acme/nope")
     assert "No language is called" in unescape(page(signed_in, q="x", lang="klingonese"))
 
 
