@@ -94,6 +94,8 @@ def hooks_remove(*, workspace_id: int | None = None, repository_ids: list[int] |
     else:
         hooks = Hook.objects.filter(repository_id__in=repository_ids or [])
     hooks = list(hooks.select_related("workspace__connection__user", "repository"))
+    if not hooks:
+        return
     for hook in hooks:
         try:
             hooks_delete_remote(client_for(hook.workspace.connection), _where(hook.workspace, hook.repository),
