@@ -166,5 +166,8 @@ def hook_removals_retry() -> int:
         claim = timezone.now() + _delay(removal.attempts + 1)
         if not HookRemoval.objects.filter(pk=removal.pk, next_try_at=removal.next_try_at).update(next_try_at=claim):
             continue
-        removed += hook_removal_try(removal=removal)
+        try:
+            removed += hook_removal_try(removal=removal)
+        except Exception:  # one broken removal must not keep the others waiting; its claim delays it
+            log.exception("bitbucket.webhook.remove-crashed", extra={"hook": str(removal.hook_id)})
     return removed
