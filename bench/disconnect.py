@@ -1,7 +1,9 @@
-"""Disconnecting a workspace holding ≥ 1,000,000 rows of layer data: seconds and worker peak memory."""
+"""Disconnecting a workspace holding ≥ 1,000,000 rows of layer data: seconds per bounded step and in
+total, and worker peak memory."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
 import time
 
@@ -48,16 +50,26 @@ def _fill(workspace) -> int:
 
 
 def _purge(workspace_id: int, queue) -> None:
+    """Run the disconnect as its jobs would, one bounded step after another (DELETION_STEP_CHUNKS
+    of DELETION_CHUNK_SIZE rows, or DELETION_STEP_SECONDS), timing each step."""
     from django.db import connections
+    from django.utils import timezone
 
     connections.close_all()
-    from integrations.services.deletion import workspace_purge
+    from integrations.models import Workspace
+    from integrations.services.deletion import Step, workspace_purge
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
-    rows = workspace_purge(workspace_id=workspace_id)
+    started, steps, rows = time.perf_counter(), [], 0
+    done = False
+    while not done:
+        step = Step(lambda: Workspace.objects.filter(pk=workspace_id).update(updated_at=timezone.now()))
+        step_started = time.perf_counter()
+        done = workspace_purge(workspace_id=workspace_id, step=step)
+        steps.append(time.perf_counter() - step_started)
+        rows += step.rows
     seconds = time.perf_counter() - started
-    queue.put((rows, seconds, rss_before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    queue.put((rows, seconds, steps, rss_before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 
 
 def run() -> None:
@@ -77,12 +89,19 @@ def run() -> None:
     rows = _fill(big)
     load_seconds = time.perf_counter() - load_started
     connections.close_all()
+    # Steps of 100,000 rows (unless DELETION_STEP_CHUNKS says otherwise), so the bench shows how a
+    # large disconnect is cut into jobs that each stay far inside Q_TIMEOUT.
+    if "DELETION_STEP_CHUNKS" not in os.environ:
+        settings.DELETION_STEP_CHUNKS = max(1, 100_000 // settings.DELETION_CHUNK_SIZE)
     # The purge runs in its own process, as in a worker, so its peak memory is its own.
     queue = multiprocessing.get_context("fork").Queue()
     child = multiprocessing.get_context("fork").Process(target=_purge, args=(big.pk, queue))
     child.start()
-    deleted, seconds, rss_before_kib, peak_kib = queue.get(timeout=3600)
+    deleted, seconds, steps, rss_before_kib, peak_kib = queue.get(timeout=3600)
     child.join()
     emit("disconnect_1m_rows", rows=rows, deleted=deleted, seconds=round(seconds, 2), rows_per_s=round(deleted / seconds),
+         steps=len(steps), step_rows=settings.DELETION_STEP_CHUNKS * settings.DELETION_CHUNK_SIZE,
+         step_seconds_max=round(max(steps), 2), step_seconds_mean=round(sum(steps) / len(steps), 2),
+         step_seconds_bound=settings.DELETION_STEP_SECONDS, q_timeout=settings.Q_CLUSTER["timeout"],
          worker_peak_rss_mib=round(peak_kib / 1024, 1),
          worker_rss_growth_mib=round((peak_kib - rss_before_kib) / 1024, 1), chunk_size=settings.DELETION_CHUNK_SIZE, load_seconds=round(load_seconds, 1))

@@ -107,6 +107,17 @@ LAYER_PROGRESS_SECONDS = float(env("LAYER_PROGRESS_SECONDS", "1"))
 INGEST_PARSE_PROCESSES = int(env("INGEST_PARSE_PROCESSES", "1"))
 # Rows per DELETE statement when a workspace or connection is disconnected.
 DELETION_CHUNK_SIZE = int(env("DELETION_CHUNK_SIZE", "10000"))
+# One deletion job deletes at most DELETION_STEP_CHUNKS chunks or runs DELETION_STEP_SECONDS, then
+# queues the next step, so no job comes near Q_TIMEOUT however large the organization. A running
+# deletion touches its row after every chunk; one silent for DELETION_STALL_SECONDS is taken for
+# dead and queued again by the sweep (every minute).
+DELETION_STEP_CHUNKS = int(env("DELETION_STEP_CHUNKS", "1000"))
+DELETION_STEP_SECONDS = int(env("DELETION_STEP_SECONDS", "120"))
+DELETION_STALL_SECONDS = int(env("DELETION_STALL_SECONDS", "120"))
+# A hook Bitbucket would not let us remove on disconnect is tried again after each of these delays
+# (seconds; the last one repeats), for HOOK_REMOVAL_GIVE_UP_DAYS, then given up with the reason.
+HOOK_REMOVAL_DELAYS = [int(delay) for delay in env_list("HOOK_REMOVAL_DELAYS", "60,300,1800,3600")]
+HOOK_REMOVAL_GIVE_UP_DAYS = int(env("HOOK_REMOVAL_GIVE_UP_DAYS", "7"))
 # Webhook deliveries: a handler that fails is tried again after each of these delays (seconds),
 # then marked failed; one taken by a worker, or queued, that long without finishing is taken for
 # lost and queued again by the sweep (every minute). Finished deliveries are deleted after

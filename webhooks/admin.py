@@ -1,11 +1,12 @@
-"""Django admin for our registered hooks (secrets never shown) and received deliveries, read-only:
-both are Bitbucket's doing, and a hook goes with its workspace or repository, never on its own."""
+"""Django admin for our registered hooks (secrets never shown), received deliveries and the hooks
+still to take off Bitbucket after a disconnect, read-only: all are Bitbucket's doing, and a hook
+goes with its workspace or repository, never on its own."""
 import json
 
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from webhooks.models import Delivery, Hook
+from webhooks.models import Delivery, Hook, HookRemoval
 from webhooks.processing import deliveries_process_again
 
 
@@ -58,3 +59,18 @@ class DeliveryAdmin(ReadOnly, admin.ModelAdmin):
     def process_again(self, request, queryset):
         count = deliveries_process_again(delivery_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} deliver{'y' if count == 1 else 'ies'} queued again.", messages.SUCCESS)
+
+
+@admin.register(HookRemoval)
+class HookRemovalAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ("label", "owner", "bitbucket_uuid", "status", "attempts", "next_try_at", "short_error", "created_at")
+    list_filter = ("status",)
+    search_fields = ("label", "owner", "bitbucket_uuid")
+    exclude = ("access_token", "refresh_token")
+    readonly_fields = ("label", "owner", "workspace_uuid", "repository_uuid", "bitbucket_uuid", "hook_id", "status",
+                       "attempts", "next_try_at", "last_error", "created_at", "updated_at")
+
+    @admin.display(description="last error")
+    def short_error(self, removal: HookRemoval) -> str:
+        text = removal.last_error
+        return text if len(text) <= 120 else text[:119] + "…"

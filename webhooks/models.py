@@ -66,3 +66,47 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_key} {self.request_uuid}"
+
+
+class HookRemoval(models.Model):
+    """One of our hooks still to take off Bitbucket after its own rows (and perhaps its workspace,
+    repository and connection) were deleted: what the removal needs, and how it is going.
+
+    The path parts are copied, not referenced, so the row outlives everything it came from. While
+    the connection exists its own tokens are used (they are refreshed there); when the connection
+    is deleted its last tokens are copied here (encrypted like the connection's), and they are
+    blanked as soon as the removal ends (the row itself goes on success).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        NEEDS_RECONNECT = "needs_reconnect", "Needs the user to reconnect, or removal by hand"
+        GAVE_UP = "gave_up", "Gave up"
+
+    hook_id = models.UUIDField(help_text="Our hook's id, in its URL on Bitbucket.")
+    workspace_uuid = models.CharField(max_length=64)
+    repository_uuid = models.CharField(max_length=64, blank=True, help_text="Empty for a workspace hook.")
+    bitbucket_uuid = models.CharField(max_length=64, blank=True)
+    label = models.CharField(max_length=512, help_text="Where the hook is, for people.")
+    owner = models.CharField(max_length=254, blank=True)
+    connection = models.ForeignKey("integrations.Connection", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    auth_method = models.CharField(max_length=16, blank=True)
+    api_email = models.EmailField(blank=True)
+    access_token = EncryptedTextField(blank=True, editable=False)
+    refresh_token = EncryptedTextField(blank=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=1)
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "pending hook removal"
+        ordering = ["next_try_at"]
+        indexes = [models.Index(fields=["status", "next_try_at"], name="hookremoval_due")]
+
+    def __str__(self) -> str:
+        return f"Hook {self.bitbucket_uuid or self.hook_id} on {self.label}"

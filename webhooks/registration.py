@@ -3,7 +3,7 @@
 Bitbucket lets only workspace admins create workspace hooks (they fire for every repository);
 elsewhere each repository that has a knowledge layer gets its own hook. Every hook carries a
 random secret, encrypted at rest, and is removed again when its workspace or repository leaves
-(404 counts as removed).
+(404 counts as removed); one Bitbucket would not let go of is tried again later (`removal`).
 """
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ import secrets
 from django.conf import settings
 
 from integrations.bitbucket import endpoints
-from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
+from integrations.bitbucket.errors import BitbucketError
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.credentials import client_for
 from integrations.services.deletion import delete_in_chunks
 from webhooks.models import Delivery, Hook
+from webhooks.removal import hook_removal_record, hooks_delete_remote
 
 log = logging.getLogger("bitbucket.webhook")
 
@@ -32,22 +33,8 @@ def _where(workspace: Workspace, repository: Repository | None) -> tuple[str, st
 
 
 def _delete_remote(client, where: tuple[str, str | None], hooks: list[Hook]) -> None:
-    """Delete these hooks on Bitbucket, found by uuid and by our URL (404 counts as done).
-
-    Looking them up by URL too catches a hook whose creation answer never reached us.
-    """
-    ids = {str(hook.pk) for hook in hooks}
-    uuids = {hook.bitbucket_uuid for hook in hooks if hook.bitbucket_uuid}
-    try:
-        uuids |= {remote["uuid"] for remote in endpoints.hooks(client, *where)
-                  if any(f"/webhooks/bitbucket/{pk}/" in remote.get("url", "") for pk in ids)}
-    except BitbucketError as exc:
-        log.warning("bitbucket.webhook.list-failed", extra={"endpoint": where, "error": exc.message})
-    for uuid in uuids:
-        try:
-            endpoints.hook_delete(client, *where, uuid)
-        except BitbucketNotFound:
-            pass
+    hooks_delete_remote(client, where, ids={str(hook.pk) for hook in hooks},
+                        uuids={hook.bitbucket_uuid for hook in hooks if hook.bitbucket_uuid})
 
 
 def _create(workspace: Workspace, repository: Repository | None = None) -> Hook | None:
@@ -106,13 +93,16 @@ def hooks_remove(*, workspace_id: int | None = None, repository_ids: list[int] |
         hooks = Hook.objects.filter(workspace_id=workspace_id)
     else:
         hooks = Hook.objects.filter(repository_id__in=repository_ids or [])
-    hooks = list(hooks.select_related("workspace__connection", "repository"))
+    hooks = list(hooks.select_related("workspace__connection__user", "repository"))
+    if not hooks:
+        return
     for hook in hooks:
         try:
-            _delete_remote(client_for(hook.workspace.connection), _where(hook.workspace, hook.repository), [hook])
+            hooks_delete_remote(client_for(hook.workspace.connection), _where(hook.workspace, hook.repository),
+                                ids={str(hook.pk)}, uuids={hook.bitbucket_uuid} - {""}, strict=True)
         except BitbucketError as exc:
-            # Our rows go regardless; a hook left on Bitbucket now points at a 404.
-            log.warning("bitbucket.webhook.remove-failed", extra={"hook": str(hook.pk), "error": exc.message})
+            # Our rows go regardless; what removing the hook takes is kept, and tried again.
+            hook_removal_record(hook=hook, error=exc)
     ids = [hook.pk for hook in hooks]
     delete_in_chunks(Delivery.objects.filter(hook_id__in=ids))
     delete_in_chunks(Hook.objects.filter(pk__in=ids))

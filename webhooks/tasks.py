@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 # Modules, not names: the services queue these tasks through webhooks.jobs, which imports this.
-from webhooks import processing, registration
+from webhooks import processing, registration, removal
 
 
 def register_hooks(workspace_id: int) -> None:
@@ -26,3 +26,8 @@ def sweep_deliveries() -> int:
 def purge_old_deliveries() -> int:
     """Scheduled every hour: finished deliveries older than WEBHOOK_RETENTION_DAYS go."""
     return processing.deliveries_purge_expired()
+
+
+def retry_hook_removals() -> int:
+    """Scheduled every minute: hooks left on Bitbucket by a disconnect whose back-off is over."""
+    return removal.hook_removals_retry()

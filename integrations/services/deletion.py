@@ -3,11 +3,13 @@
 Apps above this one (knowledge, webhooks) register the tables that hang off a repository and the
 clean-ups to run on Bitbucket (removing our hooks); this module never imports them. Rows are
 deleted with set-based `DELETE … WHERE id IN (SELECT … LIMIT n)` statements, children first, so
-no row is loaded into Python and a job killed half-way simply carries on when it runs again.
+no row is loaded into Python and a job killed half-way simply carries on when it runs again. Each
+job is one bounded `Step` that beats after every chunk and queues the next step while rows remain.
 """
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -72,20 +74,57 @@ def deletion_counts(*, workspace_ids: list[int], repository_ids: list[int] | Non
     return counts
 
 
+def _delete_chunk(queryset: QuerySet, size: int) -> int:
+    """Delete up to `size` rows of `queryset` in one statement; returns how many went."""
+    batch = queryset.model._base_manager.filter(pk__in=queryset.values("pk")[:size])
+    # _raw_delete issues one DELETE without collecting rows or cascading in Python: the registry
+    # already deletes children first. It answers None for a query Django knows is empty without asking the database (`pk__in=[]`).
+    return batch._raw_delete(batch.db) or 0
+
+
 def delete_in_chunks(queryset: QuerySet, *, chunk_size: int | None = None) -> int:
     """Delete every row of `queryset` in set-based chunks; returns how many went."""
     size = chunk_size or settings.DELETION_CHUNK_SIZE
-    model = queryset.model
     total = 0
     while True:
-        batch = model._base_manager.filter(pk__in=queryset.values("pk")[:size])
-        # _raw_delete issues one DELETE without collecting rows or cascading in Python: the
-        # registry already deletes children first. It answers None for a query Django knows is
-        # empty without asking the database (`pk__in=[]`).
-        deleted = batch._raw_delete(batch.db) or 0
+        deleted = _delete_chunk(queryset, size)
         total += deleted
         if deleted < size:
             return total
+
+
+class Step:
+    """What one deletion job may still do (DELETION_STEP_CHUNKS chunks, DELETION_STEP_SECONDS),
+    so no job nears Q_TIMEOUT however large the deletion; after every chunk it `beat`s (touches
+    the row being deleted), so the sweep tells a running deletion from a dead one."""
+
+    def __init__(self, beat: Callable[[], None]):
+        self.beat = beat
+        self.chunks_left = settings.DELETION_STEP_CHUNKS
+        self.deadline = time.monotonic() + settings.DELETION_STEP_SECONDS
+        self.rows = 0
+
+    @property
+    def spent(self) -> bool:
+        return self.chunks_left <= 0 or time.monotonic() >= self.deadline
+
+    def delete(self, querysets: list[QuerySet]) -> bool:
+        """Delete the querysets' rows in order, chunk by chunk: True when all are gone, False when
+        the step is spent first (the next step carries on where this one ended)."""
+        size = settings.DELETION_CHUNK_SIZE
+        for queryset in querysets:
+            while True:
+                if self.spent:
+                    return False
+                deleted = _delete_chunk(queryset, size)
+                if not deleted:  # an emptied table costs one index look-up: not a chunk
+                    break
+                self.rows += deleted
+                self.chunks_left -= 1
+                self.beat()
+                if deleted < size:
+                    break
+        return True
 
 
 def _run_cleanups(**scope) -> None:
@@ -102,38 +141,48 @@ def repositories_cleanup(*, repository_ids: list[int]) -> None:
     _run_cleanups(workspace_id=None, repository_ids=repository_ids)
 
 
-def repositories_purge(*, repository_ids: list[int]) -> int:
-    """Delete the given repositories and everything that hangs off them."""
+def _touch(model: type[models.Model], **where) -> Callable[[], None]:
+    return lambda: model.objects.filter(**where).update(updated_at=timezone.now())
+
+
+def repositories_purge(*, repository_ids: list[int], step: Step | None = None) -> bool:
+    """Delete the given repositories and everything that hangs off them, children first: True when
+    done, False when `step` was spent first (queue the next step)."""
+    step = step or Step(_touch(Repository, pk__in=repository_ids))
     _run_cleanups(workspace_id=None, repository_ids=repository_ids)
-    total = 0
-    for dep in _dependents:
-        total += delete_in_chunks(dep.model._base_manager.filter(**{f"{dep.repository_path}__in": repository_ids}))
-    total += delete_in_chunks(Repository.objects.filter(pk__in=repository_ids))
-    return total
+    return step.delete([
+        *(dep.model._base_manager.filter(**{f"{dep.repository_path}__in": repository_ids}) for dep in _dependents),
+        Repository.objects.filter(pk__in=repository_ids),
+    ])
 
 
-def workspace_purge(*, workspace_id: int) -> int:
-    """Delete every repository row and layer of the workspace, then show it as Inactive."""
+def workspace_purge(*, workspace_id: int, step: Step | None = None) -> bool:
+    """Delete every repository row and layer of the workspace, then show it as Inactive: True when
+    done, False when `step` was spent first (queue the next step)."""
+    step = step or Step(_touch(Workspace, pk=workspace_id))
     _run_cleanups(workspace_id=workspace_id, repository_ids=None)
-    total = 0
-    for dep in _dependents:
-        total += delete_in_chunks(dep.model._base_manager.filter(**{f"{dep.repository_path}__workspace_id": workspace_id}))
-    total += delete_in_chunks(Repository.objects.filter(workspace_id=workspace_id))
-    Workspace.objects.filter(pk=workspace_id, status=Workspace.Status.DISCONNECTING).update(
-        status=Workspace.Status.INACTIVE, linked_at=None, repositories_synced_at=None, repositories_error=""
-    )
-    log.info("bitbucket.workspace.purged", extra={"workspace": workspace_id, "rows": total})
-    return total
+    done = step.delete([
+        *(dep.model._base_manager.filter(**{f"{dep.repository_path}__workspace_id": workspace_id}) for dep in _dependents),
+        Repository.objects.filter(workspace_id=workspace_id),
+    ])
+    if done:
+        Workspace.objects.filter(pk=workspace_id, status=Workspace.Status.DISCONNECTING).update(
+            status=Workspace.Status.INACTIVE, linked_at=None, repositories_synced_at=None, repositories_error=""
+        )
+        log.info("bitbucket.workspace.purged", extra={"workspace": workspace_id})
+    return done
 
 
-def connection_purge(*, connection_id: int) -> int:
-    """Delete all data of every workspace, then the connection itself (tokens included)."""
+def connection_purge(*, connection_id: int, step: Step | None = None) -> bool:
+    """Delete all data of every workspace, then the connection itself (tokens included): True when
+    done, False when `step` was spent first (queue the next step)."""
     from allauth.socialaccount.models import SocialAccount
 
-    total = 0
+    step = step or Step(_touch(Connection, pk=connection_id))
     for workspace_id in Workspace.objects.filter(connection_id=connection_id).values_list("pk", flat=True):
         Workspace.objects.filter(pk=workspace_id).update(status=Workspace.Status.DISCONNECTING)
-        total += workspace_purge(workspace_id=workspace_id)
+        if not workspace_purge(workspace_id=workspace_id, step=step):
+            return False
     with transaction.atomic():
         connection = Connection.objects.filter(pk=connection_id).first()
         if connection is not None:
@@ -141,8 +190,32 @@ def connection_purge(*, connection_id: int) -> int:
             SocialAccount.objects.filter(user_id=connection.user_id, provider="bitbucket").delete()
             Workspace.objects.filter(connection_id=connection_id).delete()
             connection.delete()
-    log.info("bitbucket.connection.purged", extra={"connection": connection_id, "rows": total})
-    return total
+    log.info("bitbucket.connection.purged", extra={"connection": connection_id})
+    return True
+
+
+def repositories_delete_step(*, repository_ids: list[int]) -> int:
+    """One bounded step of deleting these repositories; queues the next while rows remain."""
+    step = Step(_touch(Repository, pk__in=repository_ids))
+    if not repositories_purge(repository_ids=repository_ids, step=step):
+        repositories_delete_later(repository_ids=repository_ids)
+    return step.rows
+
+
+def workspace_disconnect_step(*, workspace_id: int) -> int:
+    """One bounded step of a workspace's disconnect; queues the next while rows remain."""
+    step = Step(_touch(Workspace, pk=workspace_id))
+    if not workspace_purge(workspace_id=workspace_id, step=step):
+        workspace_disconnect_later(workspace_id=workspace_id)
+    return step.rows
+
+
+def connection_disconnect_step(*, connection_id: int) -> int:
+    """One bounded step of deleting a connection and all its data; queues the next while rows remain."""
+    step = Step(_touch(Connection, pk=connection_id))
+    if not connection_purge(connection_id=connection_id, step=step):
+        connection_disconnect_later(connection_id=connection_id)
+    return step.rows
 
 
 def deletions_resume(*, stalled_after_s: int) -> int:

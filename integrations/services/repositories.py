@@ -14,7 +14,7 @@ from integrations.bitbucket.errors import BitbucketError, BitbucketNotFound
 from integrations.jobs import repositories_delete_later
 from integrations.models import Connection, Repository, Workspace
 from integrations.services.credentials import client_for
-from integrations.services.deletion import DELETE_BATCH, repositories_purge
+from integrations.services.deletion import DELETE_BATCH
 from integrations.services.workspaces import ACCESS_LOST
 
 log = logging.getLogger("bitbucket.repositories")
@@ -99,7 +99,7 @@ def repositories_sync(*, workspace_id: int) -> None:
         return
     gone = _confirmed_gone(client, workspace, missing) if missing else []
     if gone:
-        repositories_purge(repository_ids=gone)
+        repositories_delete(repository_ids=gone)  # in bounded jobs, however many went
     log.info("bitbucket.repositories.synced", extra={"workspace": workspace_id, "count": len(listing), "removed": len(gone)})
 
 

@@ -1,9 +1,14 @@
 """Disconnecting deletes for good what it should, and nothing else."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+from django_q.models import Task
 
 from integrations import tasks
 from integrations.models import Connection, Repository, Workspace
@@ -90,20 +95,16 @@ def test_a_deletion_killed_half_way_is_resumed(signed_in, two_linked, settings, 
     gone, kept = two_linked
     Workspace.objects.filter(pk=gone.pk).update(status=Workspace.Status.DISCONNECTING)
     settings.DELETION_CHUNK_SIZE = 1
-    calls = {"n": 0}
-    real = deletion.delete_in_chunks
+    real = deletion._delete_chunk
 
-    def dies_after_first_chunk(queryset, chunk_size=None):
-        calls["n"] += 1
-        model = queryset.model
-        one = model._base_manager.filter(pk__in=queryset.values("pk")[:1])
-        one._raw_delete(one.db)
+    def dies_after_first_chunk(queryset, size):
+        real(queryset, 1)
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(deletion, "delete_in_chunks", dies_after_first_chunk)
+    monkeypatch.setattr(deletion, "_delete_chunk", dies_after_first_chunk)
     with pytest.raises(SystemExit):
         tasks.disconnect_workspace(gone.pk)
-    monkeypatch.setattr(deletion, "delete_in_chunks", real)
+    monkeypatch.setattr(deletion, "_delete_chunk", real)
     assert Repository.objects.filter(workspace=gone).exists()  # half-way
 
     Workspace.objects.filter(pk=gone.pk).update(updated_at="2000-01-01T00:00:00Z")
@@ -112,6 +113,73 @@ def test_a_deletion_killed_half_way_is_resumed(signed_in, two_linked, settings, 
     assert Repository.objects.filter(workspace=kept).exists()
     assert not Symbol.objects.filter(generation__layer__repository__workspace=gone).exists()
     assert Symbol.objects.filter(generation__layer__repository__workspace=kept).exists()
+
+
+def test_the_sweep_leaves_a_beating_deletion_alone_and_resumes_a_silent_one(two_linked, settings):
+    gone, kept = two_linked
+    settings.DELETION_CHUNK_SIZE = 1
+    settings.DELETION_STEP_CHUNKS = 3
+    stall = timedelta(seconds=settings.DELETION_STALL_SECONDS)
+    Workspace.objects.filter(pk=gone.pk).update(status=Workspace.Status.DISCONNECTING,
+                                                updated_at=timezone.now() - stall + timedelta(seconds=10))
+    assert tasks.resume_disconnections() == 0  # not silent for long enough yet
+
+    Workspace.objects.filter(pk=gone.pk).update(updated_at=timezone.now() - stall - timedelta(seconds=30))
+    with transaction.atomic():  # the steps it queues run only once this commits
+        assert tasks.disconnect_workspace(gone.pk) == 3  # one bounded step: three chunks of one row
+        # It beat after each chunk, so the sweep takes it for alive and leaves it alone.
+        assert Workspace.objects.get(pk=gone.pk).updated_at > timezone.now() - timedelta(seconds=30)
+        assert tasks.resume_disconnections() == 0
+        assert Repository.objects.filter(workspace=gone).exists()
+
+        # The step's next job is lost with its worker: the silence is noticed and the deletion resumed.
+        Workspace.objects.filter(pk=gone.pk).update(updated_at=timezone.now() - stall - timedelta(seconds=1))
+        assert tasks.resume_disconnections() == 1
+        settings.DELETION_STEP_CHUNKS = 1000  # the rest in one step (sync mode nests each queued step)
+    assert not Repository.objects.filter(workspace=gone).exists()
+    assert Workspace.objects.get(pk=gone.pk).status == Workspace.Status.INACTIVE
+    assert Symbol.objects.filter(generation__layer__repository__workspace=kept).exists()
+
+
+def test_the_resume_sweep_runs_every_minute():
+    from pydoc import locate
+
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.get(name="resume-disconnections")
+    assert (locate(schedule.func), schedule.schedule_type, schedule.minutes) == (tasks.resume_disconnections, Schedule.MINUTES, 1)
+
+
+@pytest.mark.parametrize("whole_connection", [False, True])
+def test_a_large_disconnect_runs_as_several_bounded_jobs_and_leaves_no_row(
+        signed_in, two_linked, settings, bitbucket, whole_connection):
+    settings.DELETION_CHUNK_SIZE = 10
+    settings.DELETION_STEP_CHUNKS = 2  # a few steps: sync mode runs each queued step inside the last
+    gone, kept = two_linked
+    owned = Repository.objects.filter(workspace=gone).count() if not whole_connection else Repository.objects.count()
+    hooks_before = len(bitbucket.control("GET", "/_sandbox/hooks").json()["hooks"])
+    assert hooks_before == 1  # alice administers acme: one workspace hook
+    seen = len(bitbucket.requests_seen())
+    before = row_counts()
+
+    if whole_connection:
+        signed_in.post("/integrations/bitbucket/disconnect/")
+        func = "integrations.tasks.disconnect_connection"
+    else:
+        signed_in.post(f"/integrations/bitbucket/workspaces/{gone.pk}/disconnect/")
+        func = "integrations.tasks.disconnect_workspace"
+
+    steps = Task.objects.filter(func=func)
+    assert steps.count() >= 4 and all(steps.values_list("success", flat=True))
+    after = row_counts()
+    assert after["integrations_repository"] == before["integrations_repository"] - owned
+    assert before["knowledge_symbol"] - after["knowledge_symbol"] == owned * 2 * 3 * 2
+    if whole_connection:
+        owned_tables = [table for table in after if table.split("_")[0] in {"knowledge", "integrations", "webhooks"}]
+        assert {table: after[table] for table in owned_tables if after[table]} == {}
+    assert bitbucket.control("GET", "/_sandbox/hooks").json()["hooks"] == []
+    deletes = [r for r in bitbucket.requests_seen()[seen:] if r["method"] == "DELETE" and "/hooks/" in r["path"]]
+    assert len(deletes) == 1  # removed once, however many steps ran
 
 
 def test_disconnect_bitbucket_deletes_everything_and_needs_a_new_authorisation(signed_in, two_linked, connect_oauth):
