@@ -14,7 +14,10 @@ $PY manage.py demo_user --email demo@strata.local --password strata-demo
 pids=()
 alive() { local pid; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && return 0; done; return 1; }
 stop() {
-  trap - EXIT INT TERM
+  # Ignore further signals while stopping: `make demo` stopped by a signal to its whole group
+  # delivers it twice (from the sender and from make), and a second one must not cut this short.
+  trap - EXIT
+  trap '' INT TERM
   local pid i
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   # TERM lets the sandbox save its state; whatever is still running after 10 s (a cluster stuck
